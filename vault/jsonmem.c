@@ -27,7 +27,7 @@ jsonmem_malloc(size_t n)
 	return p + JSONMEM_HDR;
 }
 
-static void
+void
 jsonmem_free(void *ptr)
 {
 	unsigned char *p;

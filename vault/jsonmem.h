@@ -10,4 +10,7 @@
  */
 void jsonmem_init(void);
 
+/* Free what jansson returned (json_dumps), wiping it; accepts NULL. */
+void jsonmem_free(void *p);
+
 #endif

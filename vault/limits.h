@@ -55,4 +55,28 @@
 #define CV_CACHE_ENTRIES_MAX 4096
 #define CV_TOKEN_MARGIN_MAX_S 300 /* min(5 min, 10 % of expires_in) */
 
+/* Hook library (hooks/): peers, replies and reasons. */
+#define CV_PATH_MAX 4096            /* a file system path, with its NUL */
+#define CV_PEER_GROUPS_MAX 256      /* supplementary groups kept per peer */
+#define CV_PEER_ALTS_MAX 32         /* comma-separated values of one peer argument */
+#define CV_HOOK_TIMEOUT_MAX_MS 600000
+#define CV_HOOK_REASON_MAX 512      /* one human-readable reason, with its NUL */
+#define CV_TOKEN_TYPE_MAX 32
+#define CV_EXPIRES_IN_MAX 31536000  /* one year, in seconds */
+#define CV_OAUTH_ERROR_MAX 64       /* RFC 6749 "error" code */
+#define CV_OAUTH_ERROR_DESC_MAX 512 /* RFC 6749 "error_description" */
+#define CV_EVENT_MAX 64             /* notify event name */
+
+/* HTTP in the shipped hook executables (hooks/bin/: oauth2-mint, ct-rotate). */
+#define CV_HTTP_BODY_MAX 16384           /* request body we send (form or JSON) */
+#define CV_HTTP_RESPONSE_MAX 65536       /* response body we accept */
+#define CV_HTTP_CONNECT_TIMEOUT_MS 3000  /* one connection attempt */
+#define CV_HTTP_TIMEOUT_DEFAULT_MS 8000  /* all attempts; under CV_HOOK_TIMEOUT_MS */
+#define CV_HTTP_TIMEOUT_MAX_MS 60000
+#define CV_HTTP_RETRIES_DEFAULT 3        /* attempts after the first */
+#define CV_HTTP_RETRIES_MAX 10
+#define CV_HTTP_BACKOFF_BASE_MS 250      /* doubled per attempt, with jitter */
+#define CV_HTTP_BACKOFF_MAX_MS 2000
+#define CV_HTTP_RETRY_AFTER_MAX_S 5      /* longer Retry-After: give up */
+
 #endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* credvault add: store an API client; the secret comes on stdin. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/prompt.h"
+#include "vault/err.h"
+#include "vault/banned.h"
+
+#define ADD_USAGE                                                           \
+	"NAME --provider P --client-id ID --auth-url URL [--project-key K] " \
+	"[--scope \"S1 S2\"] [--api-url URL] [--no-reveal]"
+
+/* Secret: a no-echo prompt on a terminal, else all of stdin. */
+static int
+add_read_secret(struct cli *c, struct secbuf **out)
+{
+	int rc;
+
+	if (prompt_stdin_is_tty())
+		rc = prompt_tty("Client secret: ", 0, CV_SECRET_MAX, out);
+	else
+		rc = prompt_read_fd(0, CV_SECRET_MAX, out);
+	if (rc != 0) {
+		cli_error(c, "cannot read the client secret from %s: %s",
+		    prompt_stdin_is_tty() ? "the terminal" : "stdin",
+		    cv_strerror(rc));
+		return rc;
+	}
+	if (!record_secret_is_valid((*out)->data, (*out)->len)) {
+		cli_error(c, "the client secret must be 1-%d printable ASCII "
+		    "characters without spaces", CV_SECRET_MAX);
+		secbuf_free(out);
+		return CV_E_INVALID;
+	}
+	return 0;
+}
+
+int
+cmd_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "provider", required_argument, NULL, 'p' },
+		{ "client-id", required_argument, NULL, 'c' },
+		{ "auth-url", required_argument, NULL, 'a' },
+		{ "project-key", required_argument, NULL, 'k' },
+		{ "scope", required_argument, NULL, 's' },
+		{ "api-url", required_argument, NULL, 'u' },
+		{ "no-reveal", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct secbuf *secret = NULL;
+	struct vault *v = NULL;
+	struct record r;
+	const char *field;
+	int ch, rc;
+
+	memset(&r, 0, sizeof(r));
+	r.gen[0].flags = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': r.provider = optarg; break;
+		case 'c': r.gen[0].client_id = optarg; break;
+		case 'a': r.auth_url = optarg; break;
+		case 'k': r.project_key = optarg; break;
+		case 's': r.scope = optarg; break;
+		case 'u': r.api_url = optarg; break;
+		case 'n': r.gen[0].flags |= GEN_F_NO_REVEAL; break;
+		case 'h':
+			printf("usage: credvault add %s\nStore an API client. "
+			    "The secret is read from a no-echo prompt on a "
+			    "terminal,\nelse from all of stdin (one trailing "
+			    "newline removed). Providers: commercetools,\n"
+			    "commercelayer, oauth2.\n", ADD_USAGE);
+			return 0;
+		default:
+			return cli_usage(c, ADD_USAGE);
+		}
+	}
+	if (optind + 1 != argc || r.provider == NULL ||
+	    r.gen[0].client_id == NULL || r.auth_url == NULL)
+		return cli_usage(c, ADD_USAGE);
+	r.name = argv[optind];
+	/* Validate everything but the secret before asking for anything. */
+	r.created_at = r.updated_at = vault_now();
+	r.ngen = 1;
+	r.gen[0].number = 1;
+	r.gen[0].state = GEN_ACTIVE;
+	r.gen[0].created_at = r.gen[0].activated_at = r.created_at;
+	r.gen[0].secret = "placeholder-for-validation";
+	r.gen[0].secret_len = strlen(r.gen[0].secret);
+	if (record_check(&r, &field) != 0) {
+		cli_error(c, "invalid %s%s", field, strcmp(field, "name") == 0 ?
+		    ": use [a-z0-9][a-z0-9._/-]{0,127}" :
+		    strcmp(field, "provider") == 0 ?
+		    ": use commercetools, commercelayer or oauth2" : "");
+		return CV_EXIT_USAGE;
+	}
+	if (strcmp(r.provider, "commercetools") == 0 &&
+	    (r.project_key == NULL || r.project_key[0] == '\0')) {
+		cli_error(c, "commercetools records need --project-key");
+		return CV_EXIT_USAGE;
+	}
+	if ((rc = cli_open_unlocked(c, &v)) != 0)
+		return rc;
+	if (add_read_secret(c, &secret) != 0) {
+		vault_free(&v);
+		return CV_EXIT_USAGE;
+	}
+	r.gen[0].secret = (const char *)secret->data;
+	r.gen[0].secret_len = secret->len;
+	rc = vault_records_add(v, &r, 1);
+	secbuf_free(&secret);
+	if (rc == CV_E_EXISTS) {
+		cli_error(c, "record '%s' already exists; to store a new secret "
+		    "use 'credvault rotate %s --secret-stdin'", r.name, r.name);
+		rc = CV_EXIT_FAILURE;
+	} else if (rc != 0)
+		rc = cli_fail(c, v, rc, "add the record");
+	vault_free(&v);
+	return rc;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* credvault: global options and the subcommand table. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "vault/err.h"
+#include "vault/jsonmem.h"
+#include "vault/banned.h"
+
+static const struct {
+	const char *name;
+	cli_cmd_fn fn;
+	const char *summary;
+} commands[] = {
+	{ "init", cmd_init, "create a vault with its first keyslot" },
+	{ "add", cmd_add, "store an API client (secret on stdin)" },
+	{ "import", cmd_import, "store an API client from a CTP_* .env file" },
+	{ "list", cmd_list, "list records (never secrets)" },
+	{ "show", cmd_show, "show one record and its generations" },
+	{ "reveal", cmd_reveal, "print the active secret, once" },
+	{ "rm", cmd_rm, "remove a record" },
+	{ "keyslot", cmd_keyslot, "add, remove or list keyslots" },
+	{ "rekey", cmd_rekey, "replace the vault master key" },
+	{ "audit", cmd_audit, "print or verify the audit log" },
+	{ "check", cmd_check, "verify keyslots, records and the audit log" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+	    "usage: credvault [--vault DIR] [--passphrase-file FILE | "
+	    "--passphrase-fd N | --keyfile FILE]\n"
+	    "                 [--keyslot LABEL] [--socket PATH] [--json] "
+	    "COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name,
+		    commands[i].summary);
+	fprintf(f, "\n'credvault COMMAND --help' describes each command.\n"
+	    "exit codes: 0 ok, 1 failure, 2 usage, 3 unlock failed, 4 no such "
+	    "record,\n5 refused, 6 integrity failure, 7 upstream failure\n");
+}
+
+/* No core dumps of a process that holds keys. */
+static void
+harden(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	umask(077);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "vault", required_argument, NULL, 'v' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "passphrase-fd", required_argument, NULL, 'f' },
+		{ "keyfile", required_argument, NULL, 'k' },
+		{ "keyslot", required_argument, NULL, 'l' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c;
+	unsigned long fd;
+	size_t i;
+	int ch;
+
+	harden();
+	jsonmem_init();
+	memset(&c, 0, sizeof(c));
+	c.passphrase_fd = -1;
+	/* '+': stop at the command; its own options come after it. */
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'v':
+			c.vault_arg = optarg;
+			break;
+		case 'p':
+			c.passphrase_file = optarg;
+			break;
+		case 'f':
+			if (cli_parse_u32(optarg, 0, 1 << 20, &fd) != 0) {
+				cli_error(&c, "--passphrase-fd needs a "
+				    "descriptor number");
+				return CV_EXIT_USAGE;
+			}
+			c.passphrase_fd = (int)fd;
+			break;
+		case 'k':
+			c.keyfile = optarg;
+			break;
+		case 'l':
+			c.keyslot = optarg;
+			break;
+		case 's':
+			c.socket = optarg;
+			break;
+		case 'j':
+			c.json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("credvault %s\n", CV_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return CV_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CV_EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			c.cmd = commands[i].name;
+			argc -= optind;
+			argv += optind;
+			optind = 0; /* glibc: reset getopt for the command */
+			return commands[i].fn(&c, argc, argv);
+		}
+	}
+	cli_error(&c, "unknown command '%s'; see 'credvault --help'",
+	    argv[optind]);
+	return CV_EXIT_USAGE;
+}

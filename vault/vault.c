@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: MIT */
+/* Vault lifecycle: create, open, unlock, lock; the meta database. */
+#include "vault/vault_impl.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "vault/buf.h"
+#include "vault/err.h"
+#include "vault/banned.h"
+
+#define META_VERSION "version"
+#define META_VAULT_ID "vault_id"
+#define META_CHECK "check"
+#define META_CHECK_TEXT "credvault vault check v1"
+
+int64_t
+vault_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+void
+vault_set_subject(struct vault *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->subject, sizeof(v->subject), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+vault_subject(const struct vault *v)
+{
+	return v->subject;
+}
+
+const char *
+vault_path(const struct vault *v)
+{
+	return v->path;
+}
+
+uid_t
+vault_owner(const struct vault *v)
+{
+	return v->owner;
+}
+
+const char *
+vault_unlocked_by(const struct vault *v)
+{
+	return v->unlocked_by;
+}
+
+int
+vault_is_unlocked(const struct vault *v)
+{
+	return v->keys != NULL;
+}
+
+void
+vault_set_actor(struct vault *v, const char *actor)
+{
+	snprintf(v->actor, sizeof(v->actor), "%s", actor);
+}
+
+static void
+vault_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+/* Derive every subkey from vmk into locked memory. */
+static int
+vault_keys_new(const struct vault *v, const unsigned char *vmk,
+    struct secbuf **sbp)
+{
+	struct secbuf *sb = secbuf_new(sizeof(struct vault_keys));
+	struct vault_keys *k;
+
+	*sbp = NULL;
+	if (sb == NULL)
+		return CV_E_NOMEM;
+	k = (struct vault_keys *)(void *)sb->data;
+	memcpy(k->vmk, vmk, sizeof(k->vmk));
+	kdf_subkey(k->record, KDF_SUBKEY_RECORD, vmk);
+	kdf_subkey(k->index, KDF_SUBKEY_INDEX, vmk);
+	kdf_subkey(k->meta, KDF_SUBKEY_META, vmk);
+	kdf_subkey(k->audit.mac, KDF_SUBKEY_AUDIT_MAC, vmk);
+	kdf_subkey(k->audit.seal, KDF_SUBKEY_AUDIT_SEAL, vmk);
+	memcpy(k->audit.vault_id, v->vault_id, VAULT_ID_BYTES);
+	*sbp = sb;
+	return 0;
+}
+
+void
+vault_check_mac(const struct vault *v, const struct vault_keys *k,
+    unsigned char out[SEAL_MAC_BYTES])
+{
+	unsigned char b[sizeof(META_CHECK_TEXT) + VAULT_ID_BYTES];
+
+	memcpy(b, META_CHECK_TEXT, sizeof(META_CHECK_TEXT));
+	memcpy(b + sizeof(META_CHECK_TEXT), v->vault_id, VAULT_ID_BYTES);
+	seal_mac(out, b, sizeof(b), k->meta);
+}
+
+int
+vault_put_check(struct store_txn *t, const struct vault *v,
+    const struct vault_keys *k)
+{
+	unsigned char mac[SEAL_MAC_BYTES];
+
+	vault_check_mac(v, k, mac);
+	return store_put(t, STORE_META, META_CHECK, sizeof(META_CHECK), mac,
+	    sizeof(mac), 0);
+}
+
+/* 1 when k belongs to the current VMK (not one replaced by rekey). */
+static int
+vault_check_is_current(struct store_txn *t, const struct vault *v,
+    const struct vault_keys *k)
+{
+	unsigned char want[SEAL_MAC_BYTES], got[SEAL_MAC_BYTES];
+	size_t n;
+
+	if (store_get(t, STORE_META, META_CHECK, sizeof(META_CHECK), got,
+	    sizeof(got), &n) != 0 || n != sizeof(got))
+		return 0;
+	vault_check_mac(v, k, want);
+	return secmem_equal(want, got, sizeof(want));
+}
+
+void
+vault_slot_key(const char *label, char *key, size_t cap)
+{
+	snprintf(key, cap, "slot/%s", label);
+}
+
+int
+vault_put_slot(struct store_txn *t, const struct keyslot *ks, int noreplace)
+{
+	unsigned char enc[KEYSLOT_ENCODED_MAX];
+	char key[CV_LABEL_MAX + 8];
+	size_t n;
+	int rc;
+
+	if ((rc = keyslot_encode(ks, enc, sizeof(enc), &n)) != 0)
+		return rc;
+	vault_slot_key(ks->label, key, sizeof(key));
+	return store_put(t, STORE_META, key, strlen(key), enc, n, noreplace);
+}
+
+/* Audit one entry by this vault's actor inside transaction t. */
+int
+vault_audit_txn(struct store_txn *t, struct vault *v, const char *action,
+    const char *record, const char *result)
+{
+	struct audit_entry e = { 0, vault_now(), v->actor, action,
+		record != NULL ? record : "", result };
+
+	return audit_append(t, &v->keys->audit, &e);
+}
+
+struct create_ctx {
+	struct vault *v;
+	const struct keyslot *slot;
+	const struct vault_keys *keys;
+};
+
+static int
+vault_create_txn(struct store_txn *t, void *arg)
+{
+	struct create_ctx *c = arg;
+	unsigned char ver[4];
+	struct buf_writer w;
+	size_t n;
+	int rc;
+
+	if (store_count(t, STORE_META, &n) == 0 && n > 0)
+		return CV_E_EXISTS;
+	buf_writer_init(&w, ver, sizeof(ver));
+	buf_put_u32(&w, VAULT_FORMAT_VERSION);
+	if ((rc = store_put(t, STORE_META, META_VERSION, sizeof(META_VERSION),
+	    ver, sizeof(ver), 1)) != 0 ||
+	    (rc = store_put(t, STORE_META, META_VAULT_ID,
+	    sizeof(META_VAULT_ID), c->v->vault_id, VAULT_ID_BYTES, 1)) != 0 ||
+	    (rc = vault_put_check(t, c->v, c->keys)) != 0 ||
+	    (rc = vault_put_slot(t, c->slot, 1)) != 0)
+		return rc;
+	return vault_audit_txn(t, c->v, "init", NULL, "ok");
+}
+
+static int
+vault_dir_prepare(const char *dir, mode_t *file_mode, char *why,
+    size_t whylen)
+{
+	struct stat st;
+	char path[4200];
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		vault_why(why, whylen, "cannot create '%s': %s", dir,
+		    strerror(errno));
+		return CV_E_IO;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		vault_why(why, whylen, "'%s' is not a directory", dir);
+		return CV_E_INVALID;
+	}
+	if (st.st_mode & S_IWOTH) {
+		vault_why(why, whylen, "'%s' is writable by others; run: chmod "
+		    "o-w '%s'", dir, dir);
+		return CV_E_PERM;
+	}
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (access(path, F_OK) == 0) {
+		vault_why(why, whylen, "'%s' already holds a vault", dir);
+		return CV_E_EXISTS;
+	}
+	/* A team directory (group rwx) gets group-readable files. */
+	*file_mode = (st.st_mode & S_IRWXG) == S_IRWXG ? 0660 : 0600;
+	return 0;
+}
+
+int
+vault_create(const char *dir, const char *label,
+    const struct kdf_params *kdf, const void *pass, size_t passlen,
+    char *why, size_t whylen)
+{
+	struct secbuf *vmk = NULL, *keys = NULL;
+	struct vault *v = NULL;
+	struct keyslot slot;
+	struct create_ctx c;
+	mode_t file_mode;
+	int rc;
+
+	if ((rc = secmem_init()) != 0)
+		return rc;
+	if ((rc = vault_dir_prepare(dir, &file_mode, why, whylen)) != 0)
+		return rc;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return CV_E_NOMEM;
+	snprintf(v->path, sizeof(v->path), "%s", dir);
+	seal_random(v->vault_id, sizeof(v->vault_id));
+	if ((vmk = secbuf_new(KEYSLOT_VMK_BYTES)) == NULL) {
+		rc = CV_E_NOMEM;
+		goto out;
+	}
+	seal_random(vmk->data, KEYSLOT_VMK_BYTES);
+	if ((rc = keyslot_create(&slot, KEYSLOT_PASSPHRASE, label, kdf, pass,
+	    passlen, vmk->data, v->vault_id)) != 0) {
+		vault_why(why, whylen, "cannot create keyslot '%s': %s", label,
+		    cv_strerror(rc));
+		goto out;
+	}
+	if ((rc = vault_keys_new(v, vmk->data, &keys)) != 0)
+		goto out;
+	v->keys = (struct vault_keys *)(void *)keys->data;
+	snprintf(v->actor, sizeof(v->actor), "keyslot:%s", label);
+	if ((rc = store_open(dir, 1, file_mode, &v->store)) != 0) {
+		vault_why(why, whylen, "cannot create the database in '%s': %s",
+		    dir, cv_strerror(rc));
+		goto out;
+	}
+	c.v = v;
+	c.slot = &slot;
+	c.keys = v->keys;
+	if ((rc = store_write(v->store, vault_create_txn, &c)) != 0)
+		vault_why(why, whylen, "cannot write the new vault in '%s': %s",
+		    dir, cv_strerror(rc));
+out:
+	v->keys = NULL;
+	secbuf_free(&keys);
+	secbuf_free(&vmk);
+	store_free(&v->store);
+	free(v);
+	return rc;
+}
+
+static int
+vault_file_is_safe(const char *dir, const char *file, char *why,
+    size_t whylen)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT && strcmp(file, "lock.mdb") == 0)
+			return 0; /* LMDB recreates its lock file */
+		if (errno == ENOENT) {
+			vault_why(why, whylen, "no vault in '%s'; create one "
+			    "with: credvault --vault '%s' init", dir, dir);
+			return CV_E_NOTFOUND;
+		}
+		vault_why(why, whylen, "cannot read '%s': %s", path,
+		    strerror(errno));
+		return CV_E_IO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		vault_why(why, whylen, "'%s' is not a regular file", path);
+		return CV_E_PERM;
+	}
+	if (st.st_mode & S_IWOTH) {
+		vault_why(why, whylen, "'%s' is writable by others; run: chmod "
+		    "o-w '%s'", path, path);
+		return CV_E_PERM;
+	}
+	return 0;
+}
+
+struct open_ctx {
+	struct vault *v;
+	uint32_t version;
+};
+
+static int
+vault_open_txn(struct store_txn *t, void *arg)
+{
+	struct open_ctx *c = arg;
+	unsigned char ver[4];
+	struct buf_reader r;
+	size_t n;
+	int rc;
+
+	rc = store_get(t, STORE_META, META_VERSION, sizeof(META_VERSION), ver,
+	    sizeof(ver), &n);
+	if (rc != 0 || n != sizeof(ver))
+		return rc == CV_E_NOTFOUND || rc == 0 ? CV_E_INTEGRITY : rc;
+	buf_reader_init(&r, ver, n);
+	if (buf_get_u32(&r, &c->version) != 0)
+		return CV_E_INTEGRITY;
+	rc = store_get(t, STORE_META, META_VAULT_ID, sizeof(META_VAULT_ID),
+	    c->v->vault_id, VAULT_ID_BYTES, &n);
+	if (rc != 0 || n != VAULT_ID_BYTES)
+		return CV_E_INTEGRITY;
+	return 0;
+}
+
+int
+vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
+{
+	struct vault *v = NULL;
+	struct open_ctx c;
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	if ((rc = secmem_init()) != 0)
+		return rc;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		vault_why(why, whylen, "no vault in '%s'; create one with: "
+		    "credvault --vault '%s' init", dir, dir);
+		return CV_E_NOTFOUND;
+	}
+	if (st.st_mode & S_IWOTH) {
+		vault_why(why, whylen, "vault directory '%s' is writable by "
+		    "others; run: chmod o-w '%s'", dir, dir);
+		return CV_E_PERM;
+	}
+	if ((rc = vault_file_is_safe(dir, "data.mdb", why, whylen)) != 0 ||
+	    (rc = vault_file_is_safe(dir, "lock.mdb", why, whylen)) != 0)
+		return rc;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return CV_E_NOMEM;
+	snprintf(v->path, sizeof(v->path), "%s", dir);
+	v->owner = st.st_uid;
+	if ((rc = store_open(dir, 0, (st.st_mode & S_IRWXG) == S_IRWXG ?
+	    0660 : 0600, &v->store)) != 0) {
+		vault_why(why, whylen, "cannot open the vault in '%s': %s",
+		    dir, cv_strerror(rc));
+		goto out;
+	}
+	c.v = v;
+	c.version = 0;
+	if ((rc = store_read(v->store, vault_open_txn, &c)) != 0) {
+		vault_why(why, whylen, "'%s' is not a credvault vault or is "
+		    "damaged: %s", dir, cv_strerror(rc));
+		goto out;
+	}
+	if (c.version != VAULT_FORMAT_VERSION) {
+		vault_why(why, whylen, "vault '%s' has format version %u; this "
+		    "credvault reads version %u", dir, c.version,
+		    VAULT_FORMAT_VERSION);
+		rc = CV_E_VERSION;
+		goto out;
+	}
+out:
+	if (rc != 0)
+		vault_free(&v);
+	*out = v;
+	return rc;
+}
+
+void
+vault_lock(struct vault *v)
+{
+	v->keys = NULL;
+	secbuf_free(&v->keys_sb);
+	v->unlocked_by[0] = '\0';
+}
+
+void
+vault_free(struct vault **vp)
+{
+	struct vault *v;
+
+	if (vp == NULL || (v = *vp) == NULL)
+		return;
+	vault_lock(v);
+	store_free(&v->store);
+	free(v);
+	*vp = NULL;
+}
+
+struct unlock_ctx {
+	struct vault *v;
+	enum keyslot_kind kind;
+	const void *secret;
+	size_t len;
+	const char *label;
+	struct secbuf *vmk;
+	struct secbuf *keys;
+	int corrupt;
+	int found;
+	char corrupt_label[CV_LABEL_MAX + 1];
+	char label_used[CV_LABEL_MAX + 1];
+};
+
+static int
+vault_unlock_slot(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct unlock_ctx *c = arg;
+	struct keyslot ks;
+	const char *label = (const char *)key + 5;
+	size_t llen = klen - 5;
+	int rc;
+
+	if (c->keys != NULL)
+		return 0; /* already open */
+	if (c->label != NULL && (strlen(c->label) != llen ||
+	    memcmp(c->label, label, llen) != 0))
+		return 0;
+	if (keyslot_decode(val, vlen, &ks) != 0 || strlen(ks.label) != llen ||
+	    memcmp(ks.label, label, llen) != 0) {
+		c->corrupt = 1;
+		snprintf(c->corrupt_label, sizeof(c->corrupt_label), "%.*s",
+		    (int)(llen > CV_LABEL_MAX ? CV_LABEL_MAX : llen), label);
+		return 0;
+	}
+	if (ks.kind != c->kind)
+		return 0;
+	c->found = 1;
+	rc = keyslot_unlock(&ks, c->secret, c->len, c->v->vault_id,
+	    c->vmk->data);
+	if (rc == CV_E_INTEGRITY) {
+		c->corrupt = 1;
+		snprintf(c->corrupt_label, sizeof(c->corrupt_label), "%s",
+		    ks.label);
+		return 0;
+	}
+	if (rc != 0)
+		return rc == CV_E_AUTH ? 0 : rc;
+	snprintf(c->label_used, sizeof(c->label_used), "%s", ks.label);
+	return vault_keys_new(c->v, c->vmk->data, &c->keys);
+}
+
+static int
+vault_unlock_txn(struct store_txn *t, void *arg)
+{
+	struct unlock_ctx *c = arg;
+	int rc;
+
+	rc = store_scan(t, STORE_META, "slot/", 5, vault_unlock_slot, c);
+	if (rc != 0)
+		return rc;
+	/* A slot saved before a rekey opens to a replaced VMK: refuse it. */
+	if (c->keys != NULL && !vault_check_is_current(t, c->v,
+	    (const struct vault_keys *)(void *)c->keys->data))
+		secbuf_free(&c->keys);
+	return 0;
+}
+
+static int
+vault_unlock_audit_txn(struct store_txn *t, void *arg)
+{
+	return vault_audit_txn(t, arg, "unlock", NULL, "ok");
+}
+
+int
+vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
+    size_t len, const char *label)
+{
+	struct unlock_ctx c;
+	int rc;
+
+	vault_lock(v);
+	memset(&c, 0, sizeof(c));
+	c.v = v;
+	c.kind = kind;
+	c.secret = secret;
+	c.len = len;
+	c.label = label;
+	if ((c.vmk = secbuf_new(KEYSLOT_VMK_BYTES)) == NULL)
+		return CV_E_NOMEM;
+	rc = store_read(v->store, vault_unlock_txn, &c);
+	secbuf_free(&c.vmk);
+	if (rc != 0) {
+		secbuf_free(&c.keys);
+		return rc;
+	}
+	if (c.keys == NULL) {
+		if (c.corrupt) {
+			vault_set_subject(v, "keyslot '%s' is damaged",
+			    c.corrupt_label);
+			return CV_E_INTEGRITY;
+		}
+		if (label != NULL && !c.found)
+			vault_set_subject(v, "no %s keyslot '%s'",
+			    kind == KEYSLOT_KEYFILE ? "key file" : "passphrase",
+			    label);
+		else
+			vault_set_subject(v, "%s matches no keyslot",
+			    kind == KEYSLOT_KEYFILE ? "the key file" :
+			    "the passphrase");
+		return CV_E_AUTH;
+	}
+	v->keys_sb = c.keys;
+	v->keys = (struct vault_keys *)(void *)c.keys->data;
+	snprintf(v->unlocked_by, sizeof(v->unlocked_by), "%s", c.label_used);
+	if (v->actor[0] == '\0')
+		snprintf(v->actor, sizeof(v->actor), "keyslot:%s",
+		    c.label_used);
+	if ((rc = store_write(v->store, vault_unlock_audit_txn, v)) != 0) {
+		vault_set_subject(v, "cannot record the unlock in the audit "
+		    "log");
+		vault_lock(v);
+		return rc;
+	}
+	return 0;
+}
+
+struct audit_batch_ctx {
+	struct vault *v;
+	const struct audit_entry *e;
+	size_t n;
+};
+
+static int
+vault_audit_batch_txn(struct store_txn *t, void *arg)
+{
+	struct audit_batch_ctx *c = arg;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->n; i++) {
+		struct audit_entry e = c->e[i];
+
+		if (e.actor == NULL)
+			e.actor = c->v->actor;
+		if (e.record == NULL)
+			e.record = "";
+		if (e.time == 0)
+			e.time = vault_now();
+		if ((rc = audit_append(t, &c->v->keys->audit, &e)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+vault_audit_append(struct vault *v, const struct audit_entry *e, size_t n)
+{
+	struct audit_batch_ctx c = { v, e, n };
+
+	if (v->keys == NULL)
+		return CV_E_LOCKED;
+	return store_write(v->store, vault_audit_batch_txn, &c);
+}
+
+struct verify_ctx {
+	struct vault *v;
+	audit_visit_fn fn;
+	void *ctx;
+	uint64_t bad;
+};
+
+static int
+vault_audit_verify_txn(struct store_txn *t, void *arg)
+{
+	struct verify_ctx *c = arg;
+
+	return audit_verify(t, &c->v->keys->audit, c->fn, c->ctx, &c->bad);
+}
+
+int
+vault_audit_verify(struct vault *v, audit_visit_fn fn, void *ctx)
+{
+	struct verify_ctx c = { v, fn, ctx, 0 };
+	int rc;
+
+	if (v->keys == NULL)
+		return CV_E_LOCKED;
+	rc = store_read(v->store, vault_audit_verify_txn, &c);
+	if (rc == CV_E_INTEGRITY)
+		vault_set_subject(v, c.bad == 0 ? "the audit log head" :
+		    "audit entry %llu", (unsigned long long)c.bad);
+	return rc;
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/* The vault: open, unlock, records, keyslots, audit.  The API above LMDB. */
+#ifndef CV_VAULT_H
+#define CV_VAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "crypto/kdf.h"
+#include "crypto/keyslot.h"
+#include "crypto/secmem.h"
+#include "vault/audit.h"
+#include "vault/record.h"
+
+#define VAULT_FORMAT_VERSION 1
+#define VAULT_ID_BYTES KEYSLOT_VAULT_ID_BYTES
+
+struct vault;
+
+/*
+ * Most calls leave a short, secret-free description of what an error
+ * concerns (a record name, a keyslot label, a path and the fix) in
+ * vault_subject(); it stays valid until the next call on v.
+ */
+const char *vault_subject(const struct vault *v);
+
+/*
+ * Create a new vault in dir (created 0700 if absent; it must not hold a
+ * vault yet) with one passphrase keyslot.  CV_E_EXISTS if one is there.
+ * why (may be NULL) receives a message on failure.
+ */
+int vault_create(const char *dir, const char *label,
+    const struct kdf_params *kdf, const void *pass, size_t passlen,
+    char *why, size_t whylen) __attribute__((warn_unused_result));
+
+/*
+ * Open the vault in dir, locked.  Refuses (CV_E_PERM, reason in why) a
+ * directory or file that others can write; CV_E_NOTFOUND when there is no
+ * vault; CV_E_INTEGRITY or CV_E_VERSION for a damaged or foreign one.  The
+ * caller frees *out with vault_free().
+ */
+int vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/* Lock (wipe every key) and free; accepts NULL, sets *vp to NULL. */
+void vault_free(struct vault **vp);
+
+/*
+ * Unlock with a passphrase (KEYSLOT_PASSPHRASE) or key file bytes
+ * (KEYSLOT_KEYFILE), trying each slot of that kind, or only the slot named
+ * by label when it is not NULL.  CV_E_AUTH when nothing opens;
+ * CV_E_INTEGRITY (subject: the slot) when a slot is damaged and no other
+ * one opened.  Appends an "unlock" audit entry.
+ */
+int vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
+    size_t len, const char *label) __attribute__((warn_unused_result));
+
+/* Wipe the keys; the vault stays open. */
+void vault_lock(struct vault *v);
+int vault_is_unlocked(const struct vault *v);
+
+const char *vault_path(const struct vault *v);
+/* Owner of the vault directory, who may also own hooks and stack files. */
+uid_t vault_owner(const struct vault *v);
+/* Label of the keyslot that unlocked the vault, or "". */
+const char *vault_unlocked_by(const struct vault *v);
+
+/* Actor recorded in audit entries from now on (default "keyslot:LABEL"). */
+void vault_set_actor(struct vault *v, const char *actor);
+
+/*
+ * Read a record.  plain (cap >= CV_RECORD_MAX) receives the decrypted
+ * record and must stay alive, unchanged, while *r is used; the caller wipes
+ * it with secbuf_reset() or secbuf_free().  CV_E_NOTFOUND, or
+ * CV_E_INTEGRITY when the sealed record fails authentication.
+ */
+int vault_record_get(struct vault *v, const char *name, struct secbuf *plain,
+    struct record *r) __attribute__((warn_unused_result));
+
+/* Add new records in one transaction, each audited; CV_E_EXISTS if any
+ * name is taken (nothing is added then). */
+int vault_records_add(struct vault *v, const struct record *rs, size_t n)
+    __attribute__((warn_unused_result));
+
+/* Remove a record (audited).  CV_E_NOTFOUND when absent. */
+int vault_record_remove(struct vault *v, const char *name)
+    __attribute__((warn_unused_result));
+
+/*
+ * Reveal once: commit revealed_at and an audit entry, then copy the active
+ * secret into secret (cap >= CV_SECRET_MAX).  CV_E_REFUSED (subject says
+ * why) when it was revealed before or is never revealable.
+ */
+int vault_record_reveal(struct vault *v, const char *name,
+    struct secbuf *secret) __attribute__((warn_unused_result));
+
+/*
+ * Read-modify-write one record in one transaction.  fn may change *r
+ * (pointers may point into its own memory, which must live until
+ * vault_record_update returns) and returns 0 to commit, or an error.  The
+ * change is audited with action and result "ok".  fn may run more than
+ * once (after the map grows); it must not have outside effects.
+ */
+typedef int (*vault_update_fn)(struct record *r, void *ctx);
+int vault_record_update(struct vault *v, const char *name,
+    vault_update_fn fn, void *ctx, const char *action)
+    __attribute__((warn_unused_result));
+
+/*
+ * Visit every record (in storage order, not by name).  Records that fail
+ * authentication go to corrupt() with a hex id of their storage key.  A
+ * non-zero return from a callback stops the walk and is returned.
+ */
+struct vault_visitor {
+	int (*record)(const struct record *r, void *ctx);
+	int (*corrupt)(const char *id, int err, void *ctx);
+	void *ctx;
+};
+int vault_record_foreach(struct vault *v, const struct vault_visitor *vis)
+    __attribute__((warn_unused_result));
+
+/* Keyslots.  Listing needs no unlock; a damaged slot has corrupt set. */
+struct vault_slot_info {
+	char label[CV_LABEL_MAX + 1];
+	uint8_t kind;
+	struct kdf_params kdf;
+	int corrupt;
+};
+int vault_keyslot_list(struct vault *v,
+    int (*fn)(const struct vault_slot_info *si, void *ctx), void *ctx)
+    __attribute__((warn_unused_result));
+int vault_keyslot_add(struct vault *v, enum keyslot_kind kind,
+    const char *label, const struct kdf_params *kdf, const void *secret,
+    size_t len) __attribute__((warn_unused_result));
+/* Refuses (CV_E_REFUSED) to remove the last slot. */
+int vault_keyslot_remove(struct vault *v, const char *label)
+    __attribute__((warn_unused_result));
+/* New VMK: every record and audit entry resealed, every remaining slot
+ * resealed to its public key, all in one transaction. */
+int vault_rekey(struct vault *v) __attribute__((warn_unused_result));
+
+/* Append audit entries (their actor defaults to the vault's actor when
+ * NULL) in one transaction. */
+int vault_audit_append(struct vault *v, const struct audit_entry *e,
+    size_t n) __attribute__((warn_unused_result));
+/* Walk and verify the chain; CV_E_INTEGRITY with the entry in subject. */
+int vault_audit_verify(struct vault *v, audit_visit_fn fn, void *ctx)
+    __attribute__((warn_unused_result));
+
+/*
+ * Check everything an unlocked vault can: each keyslot's authenticity,
+ * every record, the audit chain.  report() is called for each problem;
+ * the result is CV_E_INTEGRITY if there was any.
+ */
+typedef void (*vault_report_fn)(const char *what, const char *subject,
+    int err, void *ctx);
+int vault_check(struct vault *v, vault_report_fn report, void *ctx)
+    __attribute__((warn_unused_result));
+
+/* Current time for records and audit entries (Unix seconds). */
+int64_t vault_now(void);
+
+#endif

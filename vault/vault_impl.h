@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to vault/: the vault object and helpers shared by its files. */
+#ifndef CV_VAULT_IMPL_H
+#define CV_VAULT_IMPL_H
+
+#include "vault/store.h"
+#include "vault/vault.h"
+
+/* Every key an unlocked vault holds, in one locked secbuf. */
+struct vault_keys {
+	unsigned char vmk[KEYSLOT_VMK_BYTES];
+	unsigned char record[SEAL_KEY_BYTES];
+	unsigned char index[SEAL_KEY_BYTES];
+	unsigned char meta[SEAL_KEY_BYTES];
+	struct audit_keys audit;
+};
+
+struct vault {
+	struct store *store;
+	char path[4096];
+	uid_t owner;
+	unsigned char vault_id[VAULT_ID_BYTES];
+	struct secbuf *keys_sb; /* NULL while locked */
+	struct vault_keys *keys; /* points into keys_sb */
+	char unlocked_by[CV_LABEL_MAX + 1];
+	char actor[CV_AUDIT_FIELD_MAX + 1];
+	char subject[512];
+};
+
+#define VAULT_RECORD_KEY_BYTES 32
+#define VAULT_SEALED_MAX (CV_RECORD_MAX + SEAL_OVERHEAD)
+
+void vault_set_subject(struct vault *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int vault_audit_txn(struct store_txn *t, struct vault *v, const char *action,
+    const char *record, const char *result)
+    __attribute__((warn_unused_result));
+void vault_check_mac(const struct vault *v, const struct vault_keys *k,
+    unsigned char out[SEAL_MAC_BYTES]);
+int vault_put_check(struct store_txn *t, const struct vault *v,
+    const struct vault_keys *k) __attribute__((warn_unused_result));
+void vault_slot_key(const char *label, char *key, size_t cap);
+int vault_put_slot(struct store_txn *t, const struct keyslot *ks,
+    int noreplace) __attribute__((warn_unused_result));
+
+/* Storage key of a record name: a keyed hash, so names do not leak. */
+void vault_record_key(const struct vault_keys *k, const char *name,
+    unsigned char key[VAULT_RECORD_KEY_BYTES]);
+/* Seal an encoded record stored under key. */
+int vault_record_seal(const struct vault *v, const struct vault_keys *k,
+    const unsigned char key[VAULT_RECORD_KEY_BYTES],
+    const struct secbuf *plain, unsigned char *out, size_t *outlen)
+    __attribute__((warn_unused_result));
+/* Open a sealed record stored under key into plain and decode it; checks
+ * that the name inside hashes to key. */
+int vault_record_open(const struct vault *v, const struct vault_keys *k,
+    const unsigned char key[VAULT_RECORD_KEY_BYTES], const unsigned char *c,
+    size_t clen, struct secbuf *plain, struct record *r)
+    __attribute__((warn_unused_result));
+
+#endif

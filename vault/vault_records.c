@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/* Sealed records: get, add, remove, reveal once, update, walk. */
+#include "vault/vault_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "vault/err.h"
+#include "vault/banned.h"
+
+#define RECORD_AD "credvault record v1"
+#define RECORD_AD_BYTES (sizeof(RECORD_AD) + VAULT_ID_BYTES + \
+	VAULT_RECORD_KEY_BYTES)
+
+void
+vault_record_key(const struct vault_keys *k, const char *name,
+    unsigned char key[VAULT_RECORD_KEY_BYTES])
+{
+	seal_mac(key, name, strlen(name), k->index);
+}
+
+/* AD = prefix || vault id || storage key: a record cannot be moved to
+ * another name or vault, and the format version is bound by the prefix. */
+static void
+vault_record_ad(const struct vault *v,
+    const unsigned char key[VAULT_RECORD_KEY_BYTES],
+    unsigned char ad[RECORD_AD_BYTES])
+{
+	memcpy(ad, RECORD_AD, sizeof(RECORD_AD));
+	memcpy(ad + sizeof(RECORD_AD), v->vault_id, VAULT_ID_BYTES);
+	memcpy(ad + sizeof(RECORD_AD) + VAULT_ID_BYTES, key,
+	    VAULT_RECORD_KEY_BYTES);
+}
+
+int
+vault_record_seal(const struct vault *v, const struct vault_keys *k,
+    const unsigned char key[VAULT_RECORD_KEY_BYTES],
+    const struct secbuf *plain, unsigned char *out, size_t *outlen)
+{
+	unsigned char ad[RECORD_AD_BYTES];
+
+	vault_record_ad(v, key, ad);
+	return seal_seal(out, VAULT_SEALED_MAX, outlen, plain->data,
+	    plain->len, ad, sizeof(ad), k->record);
+}
+
+int
+vault_record_open(const struct vault *v, const struct vault_keys *k,
+    const unsigned char key[VAULT_RECORD_KEY_BYTES], const unsigned char *c,
+    size_t clen, struct secbuf *plain, struct record *r)
+{
+	unsigned char ad[RECORD_AD_BYTES], check[VAULT_RECORD_KEY_BYTES];
+	size_t n;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	secbuf_reset(plain);
+	vault_record_ad(v, key, ad);
+	if ((rc = seal_open(plain->data, plain->cap, &n, c, clen, ad,
+	    sizeof(ad), k->record)) != 0)
+		return rc == CV_E_TOOBIG ? CV_E_INTEGRITY : rc;
+	plain->len = n;
+	if ((rc = record_decode(plain->data, n, r)) != 0) {
+		secbuf_reset(plain);
+		return CV_E_INTEGRITY;
+	}
+	vault_record_key(k, r->name, check);
+	if (sodium_memcmp(check, key, sizeof(check)) != 0) {
+		memset(r, 0, sizeof(*r));
+		secbuf_reset(plain);
+		return CV_E_INTEGRITY;
+	}
+	return 0;
+}
+
+struct get_ctx {
+	struct vault *v;
+	const unsigned char *key;
+	unsigned char *sealed;
+	size_t len;
+};
+
+static int
+vault_get_txn(struct store_txn *t, void *arg)
+{
+	struct get_ctx *c = arg;
+
+	/* Copied out of the map before anything is decrypted. */
+	return store_get(t, STORE_RECORDS, c->key, VAULT_RECORD_KEY_BYTES,
+	    c->sealed, VAULT_SEALED_MAX, &c->len);
+}
+
+int
+vault_record_get(struct vault *v, const char *name, struct secbuf *plain,
+    struct record *r)
+{
+	unsigned char key[VAULT_RECORD_KEY_BYTES];
+	unsigned char sealed[VAULT_SEALED_MAX];
+	struct get_ctx c = { v, key, sealed, 0 };
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (v->keys == NULL)
+		return CV_E_LOCKED;
+	if (!record_name_is_valid(name)) {
+		vault_set_subject(v, "invalid record name");
+		return CV_E_INVALID;
+	}
+	vault_record_key(v->keys, name, key);
+	if ((rc = store_read(v->store, vault_get_txn, &c)) != 0) {
+		vault_set_subject(v, "record '%s'", name);
+		return rc;
+	}
+	rc = vault_record_open(v, v->keys, key, sealed, c.len, plain, r);
+	if (rc != 0)
+		vault_set_subject(v, "record '%s'", name);
+	return rc;
+}
+
+struct add_ctx {
+	struct vault *v;
+	const struct record *rs;
+	size_t n;
+	struct secbuf *plain;
+	const char *failed;
+};
+
+static int
+vault_add_txn(struct store_txn *t, void *arg)
+{
+	struct add_ctx *c = arg;
+	unsigned char key[VAULT_RECORD_KEY_BYTES];
+	unsigned char *sealed;
+	size_t i, len;
+	int rc = 0;
+
+	if ((sealed = malloc(VAULT_SEALED_MAX)) == NULL)
+		return CV_E_NOMEM;
+	for (i = 0; i < c->n; i++) {
+		const struct record *r = &c->rs[i];
+
+		c->failed = r->name;
+		if ((rc = record_encode(r, c->plain)) != 0)
+			break;
+		vault_record_key(c->v->keys, r->name, key);
+		rc = vault_record_seal(c->v, c->v->keys, key, c->plain, sealed,
+		    &len);
+		secbuf_reset(c->plain);
+		if (rc != 0)
+			break;
+		if ((rc = store_put(t, STORE_RECORDS, key, sizeof(key), sealed,
+		    len, 1)) != 0 ||
+		    (rc = vault_audit_txn(t, c->v, "add", r->name, "ok")) != 0)
+			break;
+	}
+	free(sealed);
+	return rc;
+}
+
+int
+vault_records_add(struct vault *v, const struct record *rs, size_t n)
+{
+	struct add_ctx c = { v, rs, n, NULL, NULL };
+	int rc;
+
+	if (v->keys == NULL)
+		return CV_E_LOCKED;
+	if ((c.plain = secbuf_new(CV_RECORD_MAX)) == NULL)
+		return CV_E_NOMEM;
+	rc = store_write(v->store, vault_add_txn, &c);
+	secbuf_free(&c.plain);
+	if (rc != 0 && c.failed != NULL)
+		vault_set_subject(v, "record '%s'", c.failed);
+	return rc;
+}
+
+struct rm_ctx {
+	struct vault *v;
+	const char *name;
+};
+
+static int
+vault_rm_txn(struct store_txn *t, void *arg)
+{
+	struct rm_ctx *c = arg;
+	unsigned char key[VAULT_RECORD_KEY_BYTES];
+	int rc;
+
+	vault_record_key(c->v->keys, c->name, key);
+	if ((rc = store_del(t, STORE_RECORDS, key, sizeof(key))) != 0)
+		return rc;
+	return vault_audit_txn(t, c->v, "remove", c->name, "ok");
+}
+
+int
+vault_record_remove(struct vault *v, const char *name)
+{
+	struct rm_ctx c = { v, name };
+	int rc;
+
+	if (v->keys == NULL)
+		return CV_E_LOCKED;
+	if (!record_name_is_valid(name))
+		return CV_E_INVALID;
+	rc = store_write(v->store, vault_rm_txn, &c);
+	if (rc != 0)
+		vault_set_subject(v, "record '%s'", name);
+	return rc;
+}
+
+struct update_ctx {
+	struct vault *v;
+	const char *name;
+	vault_update_fn fn;
+	void *ctx;
+	const char *action;
+	struct secbuf *plain;
+	struct secbuf *enc;
+};
+
+static int
+vault_update_txn(struct store_txn *t, void *arg)
+{
+	struct update_ctx *c = arg;
+	unsigned char key[VAULT_RECORD_KEY_BYTES];
+	unsigned char sealed[VAULT_SEALED_MAX];
+	struct record r;
+	size_t len;
+	int rc;
+
+	vault_record_key(c->v->keys, c->name, key);
+	if ((rc = store_get(t, STORE_RECORDS, key, sizeof(key), sealed,
+	    sizeof(sealed), &len)) != 0)
+		return rc;
+	if ((rc = vault_record_open(c->v, c->v->keys, key, sealed, len,
+	    c->plain, &r)) != 0)
+		return rc;
+	if ((rc = c->fn(&r, c->ctx)) != 0)
+		goto out;
+	r.updated_at = vault_now();
+	if (strcmp(r.name, c->name) != 0) {
+		rc = CV_E_INTERNAL; /* renaming is not an update */
+		goto out;
+	}
+	if ((rc = record_encode(&r, c->enc)) != 0)
+		goto out;
+	if ((rc = vault_record_seal(c->v, c->v->keys, key, c->enc, sealed,
+	    &len)) != 0)
+		goto out;
+	if ((rc = store_put(t, STORE_RECORDS, key, sizeof(key), sealed, len,
+	    0)) != 0)
+		goto out;
+	rc = vault_audit_txn(t, c->v, c->action, c->name, "ok");
+out:
+	secbuf_reset(c->enc);
+	secbuf_reset(c->plain);
+	return rc;
+}
+
+int
+vault_record_update(struct vault *v, const char *name, vault_update_fn fn,
+    void *ctx, const char *action)
+{
+	struct update_ctx c = { v, name, fn, ctx, action, NULL, NULL };
+	int rc;
+
+	if (v->keys == NULL)
+		return CV_E_LOCKED;
+	if (!record_name_is_valid(name))
+		return CV_E_INVALID;
+	c.plain = secbuf_new(CV_RECORD_MAX);
+	c.enc = secbuf_new(CV_RECORD_MAX);
+	if (c.plain == NULL || c.enc == NULL) {
+		rc = CV_E_NOMEM;
+		goto out;
+	}
+	vault_set_subject(v, "record '%s'", name);
+	rc = store_write(v->store, vault_update_txn, &c);
+out:
+	secbuf_free(&c.plain);
+	secbuf_free(&c.enc);
+	return rc;
+}
+
+struct reveal_ctx {
+	struct secbuf *secret;
+	const char *why;
+};
+
+static int
+vault_reveal_fn(struct record *r, void *arg)
+{
+	struct reveal_ctx *c = arg;
+	struct generation *g = record_active_mut(r);
+
+	if (g == NULL) {
+		c->why = "has no active secret";
+		return CV_E_REFUSED;
+	}
+	if (g->flags & GEN_F_NO_REVEAL) {
+		c->why = "was stored with --no-reveal and is never revealed";
+		return CV_E_REFUSED;
+	}
+	if (g->revealed_at != 0) {
+		c->why = "was already revealed";
+		return CV_E_REFUSED;
+	}
+	g->revealed_at = vault_now();
+	return secbuf_set(c->secret, g->secret, g->secret_len);
+}
+
+struct refusal_ctx {
+	struct vault *v;
+	const char *name;
+};
+
+static int
+vault_reveal_refused_txn(struct store_txn *t, void *arg)
+{
+	struct refusal_ctx *c = arg;
+
+	return vault_audit_txn(t, c->v, "reveal", c->name, "refused");
+}
+
+int
+vault_record_reveal(struct vault *v, const char *name, struct secbuf *secret)
+{
+	struct reveal_ctx c = { secret, NULL };
+	struct refusal_ctx rc_ctx = { v, name };
+	int rc;
+
+	secbuf_reset(secret);
+	/* revealed_at and the audit entry commit before the caller prints. */
+	rc = vault_record_update(v, name, vault_reveal_fn, &c, "reveal");
+	if (rc == CV_E_REFUSED) {
+		vault_set_subject(v, "the secret of '%s' %s", name, c.why);
+		if (store_write(v->store, vault_reveal_refused_txn,
+		    &rc_ctx) != 0)
+			vault_set_subject(v, "the secret of '%s' %s (and the "
+			    "refusal could not be audited)", name, c.why);
+	}
+	if (rc != 0)
+		secbuf_reset(secret);
+	return rc;
+}
+
+struct foreach_ctx {
+	struct vault *v;
+	const struct vault_visitor *vis;
+	struct secbuf *plain;
+	unsigned char *sealed;
+};
+
+static int
+vault_foreach_one(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct foreach_ctx *c = arg;
+	struct record r;
+	char hex[2 * VAULT_RECORD_KEY_BYTES + 1];
+	int rc;
+
+	if (klen != VAULT_RECORD_KEY_BYTES || vlen > VAULT_SEALED_MAX)
+		rc = CV_E_INTEGRITY;
+	else {
+		memcpy(c->sealed, val, vlen);
+		rc = vault_record_open(c->v, c->v->keys, key, c->sealed, vlen,
+		    c->plain, &r);
+	}
+	if (rc == 0) {
+		rc = c->vis->record != NULL ? c->vis->record(&r,
+		    c->vis->ctx) : 0;
+		secbuf_reset(c->plain);
+		return rc;
+	}
+	if (rc != CV_E_INTEGRITY)
+		return rc;
+	sodium_bin2hex(hex, sizeof(hex), key, klen < VAULT_RECORD_KEY_BYTES ?
+	    klen : VAULT_RECORD_KEY_BYTES);
+	return c->vis->corrupt != NULL ? c->vis->corrupt(hex, rc,
+	    c->vis->ctx) : CV_E_INTEGRITY;
+}
+
+static int
+vault_foreach_txn(struct store_txn *t, void *arg)
+{
+	return store_scan(t, STORE_RECORDS, NULL, 0, vault_foreach_one, arg);
+}
+
+int
+vault_record_foreach(struct vault *v, const struct vault_visitor *vis)
+{
+	struct foreach_ctx c = { v, vis, NULL, NULL };
+	int rc;
+
+	if (v->keys == NULL)
+		return CV_E_LOCKED;
+	c.plain = secbuf_new(CV_RECORD_MAX);
+	c.sealed = malloc(VAULT_SEALED_MAX);
+	if (c.plain == NULL || c.sealed == NULL) {
+		rc = CV_E_NOMEM;
+		goto out;
+	}
+	rc = store_read(v->store, vault_foreach_txn, &c);
+out:
+	secbuf_free(&c.plain);
+	free(c.sealed);
+	return rc;
+}
