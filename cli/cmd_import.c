@@ -52,7 +52,8 @@ cmd_import(struct cli *c, int argc, char **argv)
 	}
 	if ((rc = prompt_read_file(file, CV_ENV_FILE_MAX, &text)) != 0) {
 		cli_error(c, "cannot read '%s': %s", file, cv_strerror(rc));
-		return rc == CV_E_NOTFOUND ? CV_EXIT_USAGE : CV_EXIT_FAILURE;
+		return rc == CV_E_NOTFOUND || rc == CV_E_TOOBIG ||
+		    rc == CV_E_INVALID ? CV_EXIT_USAGE : CV_EXIT_FAILURE;
 	}
 	if ((rc = preset_parse(text, &p, &line, &why)) != 0) {
 		if (line > 0)

@@ -140,8 +140,8 @@ out:
 }
 
 int
-keyslot_unlock(const struct keyslot *ks, const void *secret,
-    size_t secret_len, const unsigned char *vault_id, unsigned char *vmk_out)
+keyslot_unlock_sk(const struct keyslot *ks, const void *secret,
+    size_t secret_len, const unsigned char *vault_id, unsigned char *sk_out)
 {
 	struct secbuf *sb = NULL;
 	struct keyslot_keys *k;
@@ -149,37 +149,52 @@ keyslot_unlock(const struct keyslot *ks, const void *secret,
 	size_t adlen, n;
 	int rc;
 
-	sodium_memzero(vmk_out, KEYSLOT_VMK_BYTES);
+	sodium_memzero(sk_out, KEYSLOT_SK_BYTES);
 	if ((sb = secbuf_new(sizeof(*k))) == NULL)
 		return CV_E_NOMEM;
 	k = (struct keyslot_keys *)(void *)sb->data;
-
 	if ((rc = keyslot_wrap_key(ks, secret, secret_len, k->wrap)) != 0) {
 		if (rc == CV_E_INVALID)
 			rc = CV_E_AUTH; /* e.g. a key file of the wrong size */
 		goto out;
 	}
 	keyslot_ad(ks, vault_id, ad, &adlen);
-	if (seal_open(k->sk, sizeof(k->sk), &n, ks->sealed_sk,
-	    sizeof(ks->sealed_sk), ad, adlen, k->wrap) != 0) {
+	if (seal_open(sk_out, KEYSLOT_SK_BYTES, &n, ks->sealed_sk,
+	    sizeof(ks->sealed_sk), ad, adlen, k->wrap) != 0)
 		rc = CV_E_AUTH;
-		goto out;
-	}
-	/* The secret was right, so a failure from here on is tampering. */
-	if (crypto_box_seal_open(vmk_out, ks->sealed_vmk,
-	    sizeof(ks->sealed_vmk), ks->pk, k->sk) != 0) {
-		rc = CV_E_INTEGRITY;
-		goto out;
-	}
-	if (!keyslot_is_authentic(ks, vmk_out, vault_id)) {
-		rc = CV_E_INTEGRITY;
-		goto out;
-	}
-	rc = 0;
 out:
-	if (rc != 0)
-		sodium_memzero(vmk_out, KEYSLOT_VMK_BYTES);
 	secbuf_free(&sb);
+	return rc;
+}
+
+int
+keyslot_open_vmk(const struct keyslot *ks, const unsigned char *sk,
+    const unsigned char *vault_id, unsigned char *vmk_out)
+{
+	/* The secret was right, so a failure here is tampering. */
+	if (crypto_box_seal_open(vmk_out, ks->sealed_vmk,
+	    sizeof(ks->sealed_vmk), ks->pk, sk) != 0 ||
+	    !keyslot_is_authentic(ks, vmk_out, vault_id)) {
+		sodium_memzero(vmk_out, KEYSLOT_VMK_BYTES);
+		return CV_E_INTEGRITY;
+	}
+	return 0;
+}
+
+int
+keyslot_unlock(const struct keyslot *ks, const void *secret,
+    size_t secret_len, const unsigned char *vault_id, unsigned char *vmk_out)
+{
+	struct secbuf *sk;
+	int rc;
+
+	sodium_memzero(vmk_out, KEYSLOT_VMK_BYTES);
+	if ((sk = secbuf_new(KEYSLOT_SK_BYTES)) == NULL)
+		return CV_E_NOMEM;
+	rc = keyslot_unlock_sk(ks, secret, secret_len, vault_id, sk->data);
+	if (rc == 0)
+		rc = keyslot_open_vmk(ks, sk->data, vault_id, vmk_out);
+	secbuf_free(&sk);
 	return rc;
 }
 

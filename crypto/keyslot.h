@@ -66,6 +66,19 @@ int keyslot_unlock(const struct keyslot *ks, const void *secret,
     size_t secret_len, const unsigned char *vault_id, unsigned char *vmk_out)
     __attribute__((warn_unused_result));
 
+/*
+ * The two halves of keyslot_unlock, for holders that must follow a rekey
+ * without asking again (the agent): recover the slot's X25519 secret key
+ * (KEYSLOT_SK_BYTES, locked memory), then open the VMK sealed to it.
+ * Errors as for keyslot_unlock.
+ */
+int keyslot_unlock_sk(const struct keyslot *ks, const void *secret,
+    size_t secret_len, const unsigned char *vault_id, unsigned char *sk_out)
+    __attribute__((warn_unused_result));
+int keyslot_open_vmk(const struct keyslot *ks, const unsigned char *sk,
+    const unsigned char *vault_id, unsigned char *vmk_out)
+    __attribute__((warn_unused_result));
+
 /* Seal a new VMK to the slot's public key (rekey); needs no secret. */
 int keyslot_reseal(struct keyslot *ks, const unsigned char *vmk,
     const unsigned char *vault_id) __attribute__((warn_unused_result));

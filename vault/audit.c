@@ -74,7 +74,7 @@ audit_head_get(struct store_txn *t, const struct audit_keys *k,
 	int rc;
 
 	memset(h, 0, sizeof(*h));
-	rc = store_get(t, STORE_META, AUDIT_HEAD_KEY, sizeof(AUDIT_HEAD_KEY),
+	rc = store_get(t, STORE_META, AUDIT_HEAD_KEY, strlen(AUDIT_HEAD_KEY),
 	    b, sizeof(b), &n);
 	if (rc == CV_E_NOTFOUND)
 		return 0; /* an empty log */
@@ -105,7 +105,7 @@ audit_head_put(struct store_txn *t, const struct audit_keys *k,
 	buf_put_u64(&w, h->seq);
 	buf_put_bytes(&w, h->last, SEAL_MAC_BYTES);
 	buf_put_bytes(&w, mac, SEAL_MAC_BYTES);
-	return store_put(t, STORE_META, AUDIT_HEAD_KEY, sizeof(AUDIT_HEAD_KEY),
+	return store_put(t, STORE_META, AUDIT_HEAD_KEY, strlen(AUDIT_HEAD_KEY),
 	    b, w.len, 0);
 }
 

@@ -86,10 +86,9 @@ vault_why(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Derive every subkey from vmk into locked memory. */
-static int
+int
 vault_keys_new(const struct vault *v, const unsigned char *vmk,
-    struct secbuf **sbp)
+    const unsigned char *sk, struct secbuf **sbp)
 {
 	struct secbuf *sb = secbuf_new(sizeof(struct vault_keys));
 	struct vault_keys *k;
@@ -105,6 +104,7 @@ vault_keys_new(const struct vault *v, const unsigned char *vmk,
 	kdf_subkey(k->audit.mac, KDF_SUBKEY_AUDIT_MAC, vmk);
 	kdf_subkey(k->audit.seal, KDF_SUBKEY_AUDIT_SEAL, vmk);
 	memcpy(k->audit.vault_id, v->vault_id, VAULT_ID_BYTES);
+	memcpy(k->slot_sk, sk, sizeof(k->slot_sk));
 	*sbp = sb;
 	return 0;
 }
@@ -127,7 +127,7 @@ vault_put_check(struct store_txn *t, const struct vault *v,
 	unsigned char mac[SEAL_MAC_BYTES];
 
 	vault_check_mac(v, k, mac);
-	return store_put(t, STORE_META, META_CHECK, sizeof(META_CHECK), mac,
+	return store_put(t, STORE_META, META_CHECK, strlen(META_CHECK), mac,
 	    sizeof(mac), 0);
 }
 
@@ -139,7 +139,7 @@ vault_check_is_current(struct store_txn *t, const struct vault *v,
 	unsigned char want[SEAL_MAC_BYTES], got[SEAL_MAC_BYTES];
 	size_t n;
 
-	if (store_get(t, STORE_META, META_CHECK, sizeof(META_CHECK), got,
+	if (store_get(t, STORE_META, META_CHECK, strlen(META_CHECK), got,
 	    sizeof(got), &n) != 0 || n != sizeof(got))
 		return 0;
 	vault_check_mac(v, k, want);
@@ -177,6 +177,78 @@ vault_audit_txn(struct store_txn *t, struct vault *v, const char *action,
 	return audit_append(t, &v->keys->audit, &e);
 }
 
+/* Reopen the VMK sealed to our slot after another process rekeyed. */
+static int
+vault_keys_refresh(struct store_txn *t, struct vault *v)
+{
+	unsigned char enc[KEYSLOT_ENCODED_MAX];
+	char key[CV_LABEL_MAX + 8];
+	struct secbuf *vmk = NULL, *keys = NULL;
+	struct keyslot ks;
+	size_t n;
+	int rc;
+
+	vault_slot_key(v->unlocked_by, key, sizeof(key));
+	rc = store_get(t, STORE_META, key, strlen(key), enc, sizeof(enc), &n);
+	if (rc == 0)
+		rc = keyslot_decode(enc, n, &ks);
+	if (rc == CV_E_NOTFOUND) {
+		vault_set_subject(v, "keyslot '%s' was removed since the vault "
+		    "was unlocked", v->unlocked_by);
+		return CV_E_AUTH;
+	}
+	if (rc != 0)
+		return rc == CV_E_INVALID ? CV_E_INTEGRITY : rc;
+	if ((vmk = secbuf_new(KEYSLOT_VMK_BYTES)) == NULL)
+		return CV_E_NOMEM;
+	if ((rc = keyslot_open_vmk(&ks, v->keys->slot_sk, v->vault_id,
+	    vmk->data)) != 0 ||
+	    (rc = vault_keys_new(v, vmk->data, v->keys->slot_sk, &keys)) != 0)
+		goto out;
+	if (!vault_check_is_current(t, v,
+	    (const struct vault_keys *)(void *)keys->data)) {
+		vault_set_subject(v, "keyslot '%s' no longer opens the vault",
+		    v->unlocked_by);
+		rc = CV_E_AUTH;
+		goto out;
+	}
+	secbuf_free(&v->keys_sb);
+	v->keys_sb = keys;
+	v->keys = (struct vault_keys *)(void *)keys->data;
+	keys = NULL; /* transferred */
+out:
+	secbuf_free(&keys);
+	secbuf_free(&vmk);
+	return rc;
+}
+
+struct txn_ctx {
+	struct vault *v;
+	store_fn fn;
+	void *ctx;
+};
+
+static int
+vault_txn_run(struct store_txn *t, void *arg)
+{
+	struct txn_ctx *c = arg;
+	int rc;
+
+	if (c->v->keys != NULL && !vault_check_is_current(t, c->v,
+	    c->v->keys) && (rc = vault_keys_refresh(t, c->v)) != 0)
+		return rc;
+	return c->fn(t, c->ctx);
+}
+
+int
+vault_txn(struct vault *v, int write, store_fn fn, void *ctx)
+{
+	struct txn_ctx c = { v, fn, ctx };
+
+	return write ? store_write(v->store, vault_txn_run, &c) :
+	    store_read(v->store, vault_txn_run, &c);
+}
+
 struct create_ctx {
 	struct vault *v;
 	const struct keyslot *slot;
@@ -196,10 +268,10 @@ vault_create_txn(struct store_txn *t, void *arg)
 		return CV_E_EXISTS;
 	buf_writer_init(&w, ver, sizeof(ver));
 	buf_put_u32(&w, VAULT_FORMAT_VERSION);
-	if ((rc = store_put(t, STORE_META, META_VERSION, sizeof(META_VERSION),
+	if ((rc = store_put(t, STORE_META, META_VERSION, strlen(META_VERSION),
 	    ver, sizeof(ver), 1)) != 0 ||
 	    (rc = store_put(t, STORE_META, META_VAULT_ID,
-	    sizeof(META_VAULT_ID), c->v->vault_id, VAULT_ID_BYTES, 1)) != 0 ||
+	    strlen(META_VAULT_ID), c->v->vault_id, VAULT_ID_BYTES, 1)) != 0 ||
 	    (rc = vault_put_check(t, c->v, c->keys)) != 0 ||
 	    (rc = vault_put_slot(t, c->slot, 1)) != 0)
 		return rc;
@@ -246,7 +318,7 @@ vault_create(const char *dir, const char *label,
 	struct vault *v = NULL;
 	struct keyslot slot;
 	struct create_ctx c;
-	mode_t file_mode;
+	mode_t file_mode, old_mask;
 	int rc;
 
 	if ((rc = secmem_init()) != 0)
@@ -268,11 +340,15 @@ vault_create(const char *dir, const char *label,
 		    cv_strerror(rc));
 		goto out;
 	}
-	if ((rc = vault_keys_new(v, vmk->data, &keys)) != 0)
-		goto out;
+	if ((rc = vault_keys_new(v, vmk->data, vmk->data, &keys)) != 0)
+		goto out; /* no refresh in init: any 32 bytes do for sk */
 	v->keys = (struct vault_keys *)(void *)keys->data;
 	snprintf(v->actor, sizeof(v->actor), "keyslot:%s", label);
-	if ((rc = store_open(dir, 1, file_mode, &v->store)) != 0) {
+	/* The process umask (077 in the CLI) would strip the group bits. */
+	old_mask = umask(file_mode == 0660 ? 007 : 077);
+	rc = store_open(dir, 1, file_mode, &v->store);
+	umask(old_mask);
+	if (rc != 0) {
 		vault_why(why, whylen, "cannot create the database in '%s': %s",
 		    dir, cv_strerror(rc));
 		goto out;
@@ -338,14 +414,14 @@ vault_open_txn(struct store_txn *t, void *arg)
 	size_t n;
 	int rc;
 
-	rc = store_get(t, STORE_META, META_VERSION, sizeof(META_VERSION), ver,
+	rc = store_get(t, STORE_META, META_VERSION, strlen(META_VERSION), ver,
 	    sizeof(ver), &n);
 	if (rc != 0 || n != sizeof(ver))
 		return rc == CV_E_NOTFOUND || rc == 0 ? CV_E_INTEGRITY : rc;
 	buf_reader_init(&r, ver, n);
 	if (buf_get_u32(&r, &c->version) != 0)
 		return CV_E_INTEGRITY;
-	rc = store_get(t, STORE_META, META_VAULT_ID, sizeof(META_VAULT_ID),
+	rc = store_get(t, STORE_META, META_VAULT_ID, strlen(META_VAULT_ID),
 	    c->v->vault_id, VAULT_ID_BYTES, &n);
 	if (rc != 0 || n != VAULT_ID_BYTES)
 		return CV_E_INTEGRITY;
@@ -358,6 +434,7 @@ vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 	struct vault *v = NULL;
 	struct open_ctx c;
 	struct stat st;
+	mode_t old_mask;
 	int rc;
 
 	*out = NULL;
@@ -380,8 +457,12 @@ vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 		return CV_E_NOMEM;
 	snprintf(v->path, sizeof(v->path), "%s", dir);
 	v->owner = st.st_uid;
-	if ((rc = store_open(dir, 0, (st.st_mode & S_IRWXG) == S_IRWXG ?
-	    0660 : 0600, &v->store)) != 0) {
+	/* LMDB may recreate lock.mdb: keep it usable by a team group. */
+	old_mask = umask((st.st_mode & S_IRWXG) == S_IRWXG ? 007 : 077);
+	rc = store_open(dir, 0, (st.st_mode & S_IRWXG) == S_IRWXG ? 0660 :
+	    0600, &v->store);
+	umask(old_mask);
+	if (rc != 0) {
 		vault_why(why, whylen, "cannot open the vault in '%s': %s",
 		    dir, cv_strerror(rc));
 		goto out;
@@ -435,6 +516,7 @@ struct unlock_ctx {
 	size_t len;
 	const char *label;
 	struct secbuf *vmk;
+	struct secbuf *sk;
 	struct secbuf *keys;
 	int corrupt;
 	int found;
@@ -467,8 +549,11 @@ vault_unlock_slot(const void *key, size_t klen, const void *val, size_t vlen,
 	if (ks.kind != c->kind)
 		return 0;
 	c->found = 1;
-	rc = keyslot_unlock(&ks, c->secret, c->len, c->v->vault_id,
-	    c->vmk->data);
+	rc = keyslot_unlock_sk(&ks, c->secret, c->len, c->v->vault_id,
+	    c->sk->data);
+	if (rc == 0)
+		rc = keyslot_open_vmk(&ks, c->sk->data, c->v->vault_id,
+		    c->vmk->data);
 	if (rc == CV_E_INTEGRITY) {
 		c->corrupt = 1;
 		snprintf(c->corrupt_label, sizeof(c->corrupt_label), "%s",
@@ -478,7 +563,7 @@ vault_unlock_slot(const void *key, size_t klen, const void *val, size_t vlen,
 	if (rc != 0)
 		return rc == CV_E_AUTH ? 0 : rc;
 	snprintf(c->label_used, sizeof(c->label_used), "%s", ks.label);
-	return vault_keys_new(c->v, c->vmk->data, &c->keys);
+	return vault_keys_new(c->v, c->vmk->data, c->sk->data, &c->keys);
 }
 
 static int
@@ -517,10 +602,14 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
 	c.secret = secret;
 	c.len = len;
 	c.label = label;
-	if ((c.vmk = secbuf_new(KEYSLOT_VMK_BYTES)) == NULL)
-		return CV_E_NOMEM;
-	rc = store_read(v->store, vault_unlock_txn, &c);
+	c.vmk = secbuf_new(KEYSLOT_VMK_BYTES);
+	c.sk = secbuf_new(KEYSLOT_SK_BYTES);
+	if (c.vmk == NULL || c.sk == NULL)
+		rc = CV_E_NOMEM;
+	else
+		rc = store_read(v->store, vault_unlock_txn, &c);
 	secbuf_free(&c.vmk);
+	secbuf_free(&c.sk);
 	if (rc != 0) {
 		secbuf_free(&c.keys);
 		return rc;
@@ -547,7 +636,7 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
 	if (v->actor[0] == '\0')
 		snprintf(v->actor, sizeof(v->actor), "keyslot:%s",
 		    c.label_used);
-	if ((rc = store_write(v->store, vault_unlock_audit_txn, v)) != 0) {
+	if ((rc = vault_txn(v, 1, vault_unlock_audit_txn, v)) != 0) {
 		vault_set_subject(v, "cannot record the unlock in the audit "
 		    "log");
 		vault_lock(v);
@@ -591,7 +680,7 @@ vault_audit_append(struct vault *v, const struct audit_entry *e, size_t n)
 
 	if (v->keys == NULL)
 		return CV_E_LOCKED;
-	return store_write(v->store, vault_audit_batch_txn, &c);
+	return vault_txn(v, 1, vault_audit_batch_txn, &c);
 }
 
 struct verify_ctx {
@@ -617,7 +706,7 @@ vault_audit_verify(struct vault *v, audit_visit_fn fn, void *ctx)
 
 	if (v->keys == NULL)
 		return CV_E_LOCKED;
-	rc = store_read(v->store, vault_audit_verify_txn, &c);
+	rc = vault_txn(v, 0, vault_audit_verify_txn, &c);
 	if (rc == CV_E_INTEGRITY)
 		vault_set_subject(v, c.bad == 0 ? "the audit log head" :
 		    "audit entry %llu", (unsigned long long)c.bad);

@@ -13,6 +13,9 @@ struct vault_keys {
 	unsigned char index[SEAL_KEY_BYTES];
 	unsigned char meta[SEAL_KEY_BYTES];
 	struct audit_keys audit;
+	/* The unlocking slot's own key: follows a rekey by another process
+	 * without asking for the passphrase again. */
+	unsigned char slot_sk[KEYSLOT_SK_BYTES];
 };
 
 struct vault {
@@ -29,6 +32,18 @@ struct vault {
 
 #define VAULT_RECORD_KEY_BYTES 32
 #define VAULT_SEALED_MAX (CV_RECORD_MAX + SEAL_OVERHEAD)
+
+/*
+ * Run fn in a transaction after making sure the keys are current: when
+ * another process rekeyed the vault since we unlocked, reopen the new VMK
+ * with our slot's key first.  CV_E_AUTH if our slot is gone.
+ */
+int vault_txn(struct vault *v, int write, store_fn fn, void *ctx)
+    __attribute__((warn_unused_result));
+/* Derive every subkey of vmk (and keep sk) into a new locked secbuf. */
+int vault_keys_new(const struct vault *v, const unsigned char *vmk,
+    const unsigned char *sk, struct secbuf **sbp)
+    __attribute__((warn_unused_result));
 
 void vault_set_subject(struct vault *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

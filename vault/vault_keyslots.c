@@ -66,7 +66,7 @@ vault_keyslot_list(struct vault *v,
 	memset(&c, 0, sizeof(c));
 	c.fn = fn;
 	c.ctx = ctx;
-	return store_read(v->store, vault_slot_list_txn, &c);
+	return vault_txn(v, 0, vault_slot_list_txn, &c);
 }
 
 struct slot_add_ctx {
@@ -102,7 +102,7 @@ vault_keyslot_add(struct vault *v, enum keyslot_kind kind,
 		return rc;
 	c.v = v;
 	c.ks = &ks;
-	return store_write(v->store, vault_slot_add_txn, &c);
+	return vault_txn(v, 1, vault_slot_add_txn, &c);
 }
 
 struct slot_rm_ctx {
@@ -140,7 +140,7 @@ vault_keyslot_remove(struct vault *v, const char *label)
 		return CV_E_LOCKED;
 	if (!keyslot_label_is_valid(label))
 		return CV_E_INVALID;
-	rc = store_write(v->store, vault_slot_rm_txn, &c);
+	rc = vault_txn(v, 1, vault_slot_rm_txn, &c);
 	if (rc == CV_E_REFUSED)
 		vault_set_subject(v, "keyslot '%s' is the last one; add "
 		    "another before removing it", label);
@@ -316,12 +316,13 @@ vault_rekey(struct vault *v)
 	kdf_subkey(nk->audit.mac, KDF_SUBKEY_AUDIT_MAC, nk->vmk);
 	kdf_subkey(nk->audit.seal, KDF_SUBKEY_AUDIT_SEAL, nk->vmk);
 	memcpy(nk->audit.vault_id, v->vault_id, VAULT_ID_BYTES);
+	memcpy(nk->slot_sk, v->keys->slot_sk, sizeof(nk->slot_sk));
 
 	memset(&c, 0, sizeof(c));
 	c.v = v;
 	c.nk = nk;
 	vault_set_subject(v, "rekey");
-	rc = store_write(v->store, vault_rekey_txn, &c);
+	rc = vault_txn(v, 1, vault_rekey_txn, &c);
 	vault_rekey_release(&c);
 	if (rc != 0) {
 		secbuf_free(&nsb);
@@ -371,7 +372,7 @@ vault_check(struct vault *v, vault_report_fn report, void *ctx)
 	sl.v = v;
 	sl.report = report;
 	sl.report_ctx = ctx;
-	if ((rc = store_read(v->store, vault_check_slots_txn, &sl)) != 0)
+	if ((rc = vault_txn(v, 0, vault_check_slots_txn, &sl)) != 0)
 		return rc;
 	if ((rc = vault_record_foreach(v, &vis)) != 0)
 		return rc;

@@ -110,7 +110,7 @@ vault_record_get(struct vault *v, const char *name, struct secbuf *plain,
 		return CV_E_INVALID;
 	}
 	vault_record_key(v->keys, name, key);
-	if ((rc = store_read(v->store, vault_get_txn, &c)) != 0) {
+	if ((rc = vault_txn(v, 0, vault_get_txn, &c)) != 0) {
 		vault_set_subject(v, "record '%s'", name);
 		return rc;
 	}
@@ -170,7 +170,7 @@ vault_records_add(struct vault *v, const struct record *rs, size_t n)
 		return CV_E_LOCKED;
 	if ((c.plain = secbuf_new(CV_RECORD_MAX)) == NULL)
 		return CV_E_NOMEM;
-	rc = store_write(v->store, vault_add_txn, &c);
+	rc = vault_txn(v, 1, vault_add_txn, &c);
 	secbuf_free(&c.plain);
 	if (rc != 0 && c.failed != NULL)
 		vault_set_subject(v, "record '%s'", c.failed);
@@ -205,7 +205,7 @@ vault_record_remove(struct vault *v, const char *name)
 		return CV_E_LOCKED;
 	if (!record_name_is_valid(name))
 		return CV_E_INVALID;
-	rc = store_write(v->store, vault_rm_txn, &c);
+	rc = vault_txn(v, 1, vault_rm_txn, &c);
 	if (rc != 0)
 		vault_set_subject(v, "record '%s'", name);
 	return rc;
@@ -278,7 +278,7 @@ vault_record_update(struct vault *v, const char *name, vault_update_fn fn,
 		goto out;
 	}
 	vault_set_subject(v, "record '%s'", name);
-	rc = store_write(v->store, vault_update_txn, &c);
+	rc = vault_txn(v, 1, vault_update_txn, &c);
 out:
 	secbuf_free(&c.plain);
 	secbuf_free(&c.enc);
@@ -337,7 +337,7 @@ vault_record_reveal(struct vault *v, const char *name, struct secbuf *secret)
 	rc = vault_record_update(v, name, vault_reveal_fn, &c, "reveal");
 	if (rc == CV_E_REFUSED) {
 		vault_set_subject(v, "the secret of '%s' %s", name, c.why);
-		if (store_write(v->store, vault_reveal_refused_txn,
+		if (vault_txn(v, 1, vault_reveal_refused_txn,
 		    &rc_ctx) != 0)
 			vault_set_subject(v, "the secret of '%s' %s (and the "
 			    "refusal could not be audited)", name, c.why);
@@ -404,7 +404,7 @@ vault_record_foreach(struct vault *v, const struct vault_visitor *vis)
 		rc = CV_E_NOMEM;
 		goto out;
 	}
-	rc = store_read(v->store, vault_foreach_txn, &c);
+	rc = vault_txn(v, 0, vault_foreach_txn, &c);
 out:
 	secbuf_free(&c.plain);
 	free(c.sealed);
