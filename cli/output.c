@@ -13,6 +13,9 @@
 #include "vault/jsonmem.h"
 #include "vault/banned.h"
 
+static void cli_vmsg(const struct cli *c, const char *kind, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
+
 static void
 cli_vmsg(const struct cli *c, const char *kind, const char *fmt, va_list ap)
 {

@@ -23,7 +23,7 @@ static const struct {
 	[-CV_E_UPSTREAM] = { "upstream failure", CV_EXIT_UPSTREAM },
 	[-CV_E_TOOBIG] = { "input too large", CV_EXIT_FAILURE },
 	[-CV_E_PERM] = { "unsafe permissions", CV_EXIT_FAILURE },
-	[-CV_E_NOSPACE] = { "no space left", CV_EXIT_FAILURE },
+	[-CV_E_NOSPACE] = { "no space left on the device (or file size limit reached)", CV_EXIT_FAILURE },
 	[-CV_E_VERSION] = { "unsupported format version", CV_EXIT_INTEGRITY },
 	[-CV_E_TIMEOUT] = { "timed out", CV_EXIT_UPSTREAM },
 	[-CV_E_LOCKED] = { "locked", CV_EXIT_UNLOCK },

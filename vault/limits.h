@@ -79,4 +79,17 @@
 #define CV_HTTP_BACKOFF_MAX_MS 2000
 #define CV_HTTP_RETRY_AFTER_MAX_S 5      /* longer Retry-After: give up */
 
+/* The agent (agent/) and its clients. */
+#define CV_ERROR_CLASS_MAX 64           /* a failure class on the wire */
+#define CV_AGENT_FRAME_TIMEOUT_MS 10000 /* to finish a frame once begun */
+#define CV_AGENT_IDLE_CONN_S 300        /* an idle connection is closed */
+#define CV_AGENT_JOBS_MAX 1152          /* queued hook runs (authorize, mint) */
+#define CV_AGENT_THREAD_STACK (512u * 1024u) /* worker threads */
+#define CV_AGENT_LIFETIME_MAX_S 31536000u /* --lifetime, one year */
+#define CV_AGENT_REFRESH_RETRY_S 10     /* after a failed refresh ahead */
+#define CV_AGENT_AUDIT_DELAY_MS 1000    /* group commit: at most this late */
+#define CV_AGENT_AUDIT_BATCH_MAX 256    /* ... or at this many entries */
+#define CV_AGENT_AUDIT_PENDING_MAX 4096 /* then issuing waits for a commit */
+#define CV_CLIENT_TIMEOUT_MS 120000     /* a client waits this long for a reply */
+
 #endif

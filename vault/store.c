@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <lmdb.h>
 
@@ -65,6 +67,34 @@ store_err(int rc)
 	default:
 		return CV_E_IO;
 	}
+}
+
+/*
+ * LMDB reports a short write as EIO, and a write that fills the disk or
+ * reaches RLIMIT_FSIZE is often short.  Tell those apart from real I/O
+ * errors so the user is told to free space.
+ */
+#define STORE_SPACE_SLACK (1u << 20)
+
+static int
+store_err_commit(const struct store *s, int rc)
+{
+	char p[4200];
+	struct statvfs vfs;
+	struct rlimit rl;
+	struct stat st;
+
+	if (rc != EIO)
+		return store_err(rc);
+	if (statvfs(s->path, &vfs) == 0 &&
+	    (unsigned long long)vfs.f_bavail * vfs.f_frsize < STORE_SPACE_SLACK)
+		return CV_E_NOSPACE;
+	snprintf(p, sizeof(p), "%s/data.mdb", s->path);
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    stat(p, &st) == 0 &&
+	    (rlim_t)st.st_size + STORE_SPACE_SLACK > rl.rlim_cur)
+		return CV_E_NOSPACE;
+	return CV_E_IO;
 }
 
 static int
@@ -199,7 +229,7 @@ store_run(struct store *s, store_fn fn, void *ctx, int write)
 			mrc = mdb_txn_commit(t.txn);
 			if (mrc == MDB_MAP_FULL)
 				t.map_full = 1;
-			rc = store_err(mrc);
+			rc = store_err_commit(s, mrc);
 		}
 		pthread_rwlock_unlock(&s->resize_lock);
 		if (!t.map_full)

@@ -74,6 +74,9 @@ vault_set_actor(struct vault *v, const char *actor)
 	snprintf(v->actor, sizeof(v->actor), "%s", actor);
 }
 
+static void vault_why(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 vault_why(char *why, size_t whylen, const char *fmt, ...)
 {
