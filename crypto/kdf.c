@@ -15,7 +15,9 @@
 #include "vault/banned.h"
 
 #define KDF_CONTEXT "cvvault1"
-#define KDF_CALIBRATE_MEMORY_MAX_KIB (1024u * 1024u)
+/* A CLI command unlocks every time it runs: keep it to 256 MiB and spend
+ * the rest of the time budget on passes. */
+#define KDF_CALIBRATE_MEMORY_MAX_KIB (256u * 1024u)
 
 int
 kdf_params_check(const struct kdf_params *p)
@@ -94,17 +96,18 @@ kdf_calibrate(uint32_t target_ms, uint32_t parallelism, struct kdf_params *out)
 		return CV_E_INVALID;
 	if ((rc = kdf_time(&p, &ms)) != 0)
 		return rc;
-	/* Grow memory while one pass stays under a third of the target:
-	 * memory is what makes guessing expensive on GPUs. */
-	while (ms * 2.0 < (double)target_ms / 1.5 &&
+	/* Grow memory while two passes still fit in the target: memory is
+	 * what makes guessing expensive on GPUs. */
+	while (ms * 2.0 * 2.0 <= (double)target_ms &&
 	    p.memory_kib * 2u <= KDF_CALIBRATE_MEMORY_MAX_KIB) {
 		p.memory_kib *= 2u;
 		if ((rc = kdf_time(&p, &ms)) != 0)
 			return rc;
 	}
-	/* Then iterations, which scale time linearly. */
+	/* Then iterations, which scale time linearly: the count whose time
+	 * is nearest the target. */
 	if (ms > 0.0 && ms < (double)target_ms) {
-		double n = (double)target_ms / ms;
+		double n = (double)target_ms / ms + 0.5;
 
 		p.iterations = n >= CV_KDF_ITERATIONS_MAX ?
 		    CV_KDF_ITERATIONS_MAX : (uint32_t)n;

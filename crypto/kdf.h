@@ -35,7 +35,7 @@ int kdf_derive(const struct kdf_params *p, const void *pass, size_t passlen,
 /*
  * Choose parameters that take about target_ms on this machine with the given
  * lanes, in the way LUKS2 does: memory first (never below
- * CV_KDF_MEMORY_MIN_KIB, up to 1 GiB), then iterations.
+ * CV_KDF_MEMORY_MIN_KIB, up to 256 MiB), then iterations.
  */
 int kdf_calibrate(uint32_t target_ms, uint32_t parallelism,
     struct kdf_params *out) __attribute__((warn_unused_result));

@@ -77,7 +77,7 @@ secbuf_set(struct secbuf *sb, const void *p, size_t n)
 void
 secbuf_reset(struct secbuf *sb)
 {
-	sodium_memzero(sb->data, sb->cap + 1);
+	sodium_memzero(sb->data, sb->len + 1);
 	sb->len = 0;
 }
 

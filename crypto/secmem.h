@@ -34,7 +34,11 @@ int secbuf_append(struct secbuf *sb, const void *p, size_t n)
 int secbuf_set(struct secbuf *sb, const void *p, size_t n)
     __attribute__((warn_unused_result));
 
-/* Wipe the contents and set len to 0. */
+/*
+ * Wipe the contents and set len to 0.  Only data[0..len] is wiped (the rest
+ * of the block is wiped when freed): code that writes into data directly
+ * must keep len covering what it wrote, or wipe it itself.
+ */
 void secbuf_reset(struct secbuf *sb);
 
 /* New secbuf holding a copy of n bytes; NULL when out of memory. */

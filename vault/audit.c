@@ -160,16 +160,29 @@ audit_put_field(struct buf_writer *w, const char *s)
 }
 
 int
-audit_append(struct store_txn *t, const struct audit_keys *k,
-    const struct audit_entry *e)
+audit_batch_begin(struct audit_batch *b, struct store_txn *t,
+    const struct audit_keys *k)
+{
+	struct audit_head h;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	if ((rc = audit_head_get(t, k, &h)) != 0)
+		return rc;
+	b->t = t;
+	b->k = k;
+	b->seq = h.seq;
+	memcpy(b->last, h.last, sizeof(b->last));
+	return 0;
+}
+
+int
+audit_batch_put(struct audit_batch *b, const struct audit_entry *e)
 {
 	unsigned char plain[CV_AUDIT_ENTRY_MAX];
-	struct audit_head h;
 	struct buf_writer w;
 	int rc;
 
-	if ((rc = audit_head_get(t, k, &h)) != 0)
-		return rc;
 	buf_writer_init(&w, plain, sizeof(plain));
 	buf_put_u8(&w, AUDIT_VERSION);
 	buf_put_u64(&w, (uint64_t)e->time);
@@ -179,10 +192,34 @@ audit_append(struct store_txn *t, const struct audit_keys *k,
 	audit_put_field(&w, e->result);
 	if (w.err != 0)
 		return w.err;
-	h.seq++;
-	if ((rc = audit_put_entry(t, k, h.seq, plain, w.len, h.last)) != 0)
+	if ((rc = audit_put_entry(b->t, b->k, b->seq + 1, plain, w.len,
+	    b->last)) != 0)
 		return rc;
-	return audit_head_put(t, k, &h);
+	b->seq++;
+	return 0;
+}
+
+int
+audit_batch_end(struct audit_batch *b)
+{
+	struct audit_head h;
+
+	h.seq = b->seq;
+	memcpy(h.last, b->last, sizeof(h.last));
+	return audit_head_put(b->t, b->k, &h);
+}
+
+int
+audit_append(struct store_txn *t, const struct audit_keys *k,
+    const struct audit_entry *e)
+{
+	struct audit_batch b;
+	int rc;
+
+	if ((rc = audit_batch_begin(&b, t, k)) != 0 ||
+	    (rc = audit_batch_put(&b, e)) != 0)
+		return rc;
+	return audit_batch_end(&b);
 }
 
 static int

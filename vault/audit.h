@@ -32,6 +32,24 @@ int audit_append(struct store_txn *t, const struct audit_keys *k,
     const struct audit_entry *e) __attribute__((warn_unused_result));
 
 /*
+ * Append many entries with one read and one write of the chain head:
+ * audit_batch_begin, audit_batch_put for each entry, audit_batch_end (which
+ * must run before the transaction commits, or the entries are rejected by
+ * audit_verify as unchained).
+ */
+struct audit_batch {
+	struct store_txn *t;
+	const struct audit_keys *k;
+	uint64_t seq;
+	unsigned char last[SEAL_MAC_BYTES];
+};
+int audit_batch_begin(struct audit_batch *b, struct store_txn *t,
+    const struct audit_keys *k) __attribute__((warn_unused_result));
+int audit_batch_put(struct audit_batch *b, const struct audit_entry *e)
+    __attribute__((warn_unused_result));
+int audit_batch_end(struct audit_batch *b) __attribute__((warn_unused_result));
+
+/*
  * Walk the whole chain from entry 1 to the authenticated head, checking
  * every MAC, the sequence and the head.  fn (may be NULL) sees each entry
  * in order.  CV_E_INTEGRITY with *bad_seq at the first broken entry (0 for

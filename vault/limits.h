@@ -89,7 +89,7 @@
 #define CV_AGENT_REFRESH_RETRY_S 10     /* after a failed refresh ahead */
 #define CV_AGENT_AUDIT_DELAY_MS 1000    /* group commit: at most this late */
 #define CV_AGENT_AUDIT_BATCH_MAX 256    /* ... or at this many entries */
-#define CV_AGENT_AUDIT_PENDING_MAX 4096 /* then issuing waits for a commit */
+#define CV_AGENT_AUDIT_PENDING_MAX 1024 /* then the agent refuses to issue */
 #define CV_CLIENT_TIMEOUT_MS 120000     /* a client waits this long for a reply */
 
 #endif

@@ -235,7 +235,7 @@ record_encode(const struct record *r, struct secbuf *out)
 		buf_put_str(&w, g->secret_len > 0 ? g->secret : "");
 	}
 	if (w.err != 0) {
-		secbuf_reset(out);
+		secmem_wipe(out->data, w.len);
 		return w.err;
 	}
 	out->len = w.len;

@@ -460,6 +460,10 @@ vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 		return CV_E_NOMEM;
 	snprintf(v->path, sizeof(v->path), "%s", dir);
 	v->owner = st.st_uid;
+	if ((v->sealed = malloc(VAULT_SEALED_MAX)) == NULL) {
+		rc = CV_E_NOMEM;
+		goto out;
+	}
 	/* LMDB may recreate lock.mdb: keep it usable by a team group. */
 	old_mask = umask((st.st_mode & S_IRWXG) == S_IRWXG ? 007 : 077);
 	rc = store_open(dir, 0, (st.st_mode & S_IRWXG) == S_IRWXG ? 0660 :
@@ -508,6 +512,7 @@ vault_free(struct vault **vp)
 		return;
 	vault_lock(v);
 	store_free(&v->store);
+	free(v->sealed);
 	free(v);
 	*vp = NULL;
 }

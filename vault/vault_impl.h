@@ -28,6 +28,7 @@ struct vault {
 	char unlocked_by[CV_LABEL_MAX + 1];
 	char actor[CV_AUDIT_FIELD_MAX + 1];
 	char subject[512];
+	unsigned char *sealed; /* VAULT_SEALED_MAX scratch for reads */
 };
 
 #define VAULT_RECORD_KEY_BYTES 32

@@ -98,8 +98,7 @@ vault_record_get(struct vault *v, const char *name, struct secbuf *plain,
     struct record *r)
 {
 	unsigned char key[VAULT_RECORD_KEY_BYTES];
-	unsigned char sealed[VAULT_SEALED_MAX];
-	struct get_ctx c = { v, key, sealed, 0 };
+	struct get_ctx c = { v, key, v->sealed, 0 };
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -114,66 +113,101 @@ vault_record_get(struct vault *v, const char *name, struct secbuf *plain,
 		vault_set_subject(v, "record '%s'", name);
 		return rc;
 	}
-	rc = vault_record_open(v, v->keys, key, sealed, c.len, plain, r);
+	rc = vault_record_open(v, v->keys, key, v->sealed, c.len, plain, r);
 	if (rc != 0)
 		vault_set_subject(v, "record '%s'", name);
 	return rc;
 }
 
+/* A record to add and its storage key, sorted by key before insertion. */
+struct add_item {
+	unsigned char key[VAULT_RECORD_KEY_BYTES];
+	size_t index;
+};
+
 struct add_ctx {
 	struct vault *v;
 	const struct record *rs;
 	size_t n;
+	struct add_item *items;
 	struct secbuf *plain;
 	const char *failed;
 };
 
 static int
+vault_add_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct add_item *)a)->key,
+	    ((const struct add_item *)b)->key, VAULT_RECORD_KEY_BYTES);
+}
+
+static int
 vault_add_txn(struct store_txn *t, void *arg)
 {
 	struct add_ctx *c = arg;
-	unsigned char key[VAULT_RECORD_KEY_BYTES];
+	struct audit_batch ab;
 	unsigned char *sealed;
 	size_t i, len;
-	int rc = 0;
+	int rc;
 
+	if ((rc = audit_batch_begin(&ab, t, &c->v->keys->audit)) != 0)
+		return rc;
 	if ((sealed = malloc(VAULT_SEALED_MAX)) == NULL)
 		return CV_E_NOMEM;
 	for (i = 0; i < c->n; i++) {
-		const struct record *r = &c->rs[i];
+		const struct add_item *it = &c->items[i];
+		const struct record *r = &c->rs[it->index];
+		struct audit_entry e = { 0, vault_now(), c->v->actor, "add",
+			r->name, "ok" };
 
 		c->failed = r->name;
 		if ((rc = record_encode(r, c->plain)) != 0)
 			break;
-		vault_record_key(c->v->keys, r->name, key);
-		rc = vault_record_seal(c->v, c->v->keys, key, c->plain, sealed,
-		    &len);
+		rc = vault_record_seal(c->v, c->v->keys, it->key, c->plain,
+		    sealed, &len);
 		secbuf_reset(c->plain);
 		if (rc != 0)
 			break;
-		if ((rc = store_put(t, STORE_RECORDS, key, sizeof(key), sealed,
-		    len, 1)) != 0 ||
-		    (rc = vault_audit_txn(t, c->v, "add", r->name, "ok")) != 0)
+		if ((rc = store_put(t, STORE_RECORDS, it->key, sizeof(it->key),
+		    sealed, len, 1)) != 0 ||
+		    (rc = audit_batch_put(&ab, &e)) != 0)
 			break;
 	}
 	free(sealed);
-	return rc;
+	return rc != 0 ? rc : audit_batch_end(&ab);
 }
 
 int
 vault_records_add(struct vault *v, const struct record *rs, size_t n)
 {
-	struct add_ctx c = { v, rs, n, NULL, NULL };
+	struct add_ctx c = { v, rs, n, NULL, NULL, NULL };
+	size_t i;
 	int rc;
 
 	if (v->keys == NULL)
 		return CV_E_LOCKED;
-	if ((c.plain = secbuf_new(CV_RECORD_MAX)) == NULL)
-		return CV_E_NOMEM;
+	c.items = calloc(n ? n : 1, sizeof(*c.items));
+	if ((c.plain = secbuf_new(CV_RECORD_MAX)) == NULL || c.items == NULL) {
+		rc = CV_E_NOMEM;
+		goto out;
+	}
+	/* Insert in key order: B-tree pages fill up and stay hot. */
+	for (i = 0; i < n; i++) {
+		if (!record_name_is_valid(rs[i].name)) {
+			vault_set_subject(v, "invalid record name");
+			rc = CV_E_INVALID;
+			goto out;
+		}
+		vault_record_key(v->keys, rs[i].name, c.items[i].key);
+		c.items[i].index = i;
+	}
+	qsort(c.items, n, sizeof(*c.items), vault_add_cmp);
 	rc = vault_txn(v, 1, vault_add_txn, &c);
-	secbuf_free(&c.plain);
 	if (rc != 0 && c.failed != NULL)
 		vault_set_subject(v, "record '%s'", c.failed);
+out:
+	secbuf_free(&c.plain);
+	free(c.items);
 	return rc;
 }
 

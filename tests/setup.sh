@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Install what building and testing credvault needs on Debian 12 (as root),
+# then the test-only npm packages from the committed lock file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
+	libsodium-dev liblmdb-dev lmdb-utils libargon2-dev libjansson-dev
+	libcurl4-openssl-dev ca-certificates nodejs npm python3 curl xxd
+	util-linux passwd procps)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "setup: missing packages: ${missing[*]}; run as root" >&2
+		exit 1
+	fi
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The commercetools mock for the integration tests, pinned by the lock file.
+if [ ! -d tests/npm/node_modules ]; then
+	(cd tests/npm && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: done"
