@@ -28,6 +28,6 @@ fi
 
 # The commercetools mock for the integration tests, pinned by the lock file.
 if [ ! -d tests/npm/node_modules ]; then
-	(cd tests/npm && npm ci --no-audit --no-fund --loglevel=error)
+	(cd tests/npm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: done"

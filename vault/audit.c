@@ -266,8 +266,8 @@ audit_get_entry(struct store_txn *t, const struct audit_keys *k,
 	if (!secmem_equal(mac, val + n, SEAL_MAC_BYTES))
 		return CV_E_INTEGRITY;
 	audit_ad(k, seq, ad, &adlen);
-	if ((rc = seal_open(plain, CV_AUDIT_ENTRY_MAX, plen, val, n, ad, adlen,
-	    k->seal)) != 0)
+	if (seal_open(plain, CV_AUDIT_ENTRY_MAX, plen, val, n, ad, adlen,
+	    k->seal) != 0)
 		return CV_E_INTEGRITY;
 	memcpy(prev, mac, SEAL_MAC_BYTES);
 	return 0;
@@ -291,8 +291,8 @@ audit_verify(struct store_txn *t, const struct audit_keys *k,
 	if ((rc = store_count(t, STORE_AUDIT, &count)) != 0)
 		return rc;
 	for (seq = 1; seq <= h.seq; seq++) {
-		if ((rc = audit_get_entry(t, k, seq, prev, plain, &n)) != 0 ||
-		    (rc = audit_decode(plain, n, &e)) != 0) {
+		if (audit_get_entry(t, k, seq, prev, plain, &n) != 0 ||
+		    audit_decode(plain, n, &e) != 0) {
 			*bad_seq = seq;
 			return CV_E_INTEGRITY;
 		}

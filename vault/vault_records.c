@@ -63,7 +63,7 @@ vault_record_open(const struct vault *v, const struct vault_keys *k,
 	    sizeof(ad), k->record)) != 0)
 		return rc == CV_E_TOOBIG ? CV_E_INTEGRITY : rc;
 	plain->len = n;
-	if ((rc = record_decode(plain->data, n, r)) != 0) {
+	if (record_decode(plain->data, n, r) != 0) {
 		secbuf_reset(plain);
 		return CV_E_INTEGRITY;
 	}
