@@ -14,7 +14,10 @@
  *   str api_url, str auth_url, u64 created_at, u64 updated_at, u8 ngen,
  *   ngen x { u32 number, u8 state, u8 flags, u64 created_at,
  *            u64 activated_at, u64 retired_at, u64 revealed_at,
- *            str client_id, str secret }
+ *            str client_id, str secret },
+ *   u8 rotation step, u32 rotation generation, str client name,
+ *   u64 started_at, u32 attempts, str last error,
+ *   u8 policy flags, u64 max_age_s, u64 grace_s
  * Nothing may follow.
  */
 
@@ -155,7 +158,30 @@ record_check(const struct record *r, const char **field)
 		*field = "generations";
 		return CV_E_INVALID;
 	}
+	if (r->rot.step > ROT_ACTIVATED ||
+	    (r->rot.step != ROT_NONE && (r->rot.generation == 0 ||
+	    r->rot.client_name == NULL || r->rot.client_name[0] == '\0')) ||
+	    !record_text_is_valid(r->rot.client_name, CV_CLIENT_ID_MAX, 0) ||
+	    !record_text_is_valid(r->rot.last_error, CV_AUDIT_FIELD_MAX, 1)) {
+		*field = "rotation";
+		return CV_E_INVALID;
+	}
+	if ((r->policy.flags & ~POLICY_F_ALL) != 0) {
+		*field = "policy";
+		return CV_E_INVALID;
+	}
 	return 0;
+}
+
+struct generation *
+record_generation(struct record *r, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->ngen; i++)
+		if (r->gen[i].number == n)
+			return &r->gen[i];
+	return NULL;
 }
 
 struct generation *
@@ -181,6 +207,23 @@ record_client_id(const struct record *r)
 	const struct generation *g = record_active(r);
 
 	return g != NULL ? g->client_id : "";
+}
+
+const char *
+record_step_name(uint8_t step)
+{
+	switch (step) {
+	case ROT_NONE:
+		return "none";
+	case ROT_STARTED:
+		return "started";
+	case ROT_CREATED:
+		return "created";
+	case ROT_ACTIVATED:
+		return "activated";
+	default:
+		return "unknown";
+	}
 }
 
 const char *
@@ -234,6 +277,15 @@ record_encode(const struct record *r, struct secbuf *out)
 		buf_put_str(&w, g->client_id);
 		buf_put_str(&w, g->secret_len > 0 ? g->secret : "");
 	}
+	buf_put_u8(&w, r->rot.step);
+	buf_put_u32(&w, r->rot.generation);
+	buf_put_str(&w, r->rot.client_name);
+	buf_put_u64(&w, (uint64_t)r->rot.started_at);
+	buf_put_u32(&w, r->rot.attempts);
+	buf_put_str(&w, r->rot.last_error);
+	buf_put_u8(&w, r->policy.flags);
+	buf_put_u64(&w, r->policy.max_age_s);
+	buf_put_u64(&w, r->policy.grace_s);
 	if (w.err != 0) {
 		secmem_wipe(out->data, w.len);
 		return w.err;
@@ -311,6 +363,16 @@ record_decode(const unsigned char *p, size_t len, struct record *r)
 	for (i = 0; i < r->ngen; i++)
 		if (record_get_generation(&rd, &r->gen[i]) != 0)
 			goto bad;
+	if (buf_get_u8(&rd, &r->rot.step) != 0 ||
+	    buf_get_u32(&rd, &r->rot.generation) != 0 ||
+	    record_get_opt_str(&rd, CV_CLIENT_ID_MAX, &r->rot.client_name) ||
+	    record_get_time(&rd, &r->rot.started_at) != 0 ||
+	    buf_get_u32(&rd, &r->rot.attempts) != 0 ||
+	    record_get_opt_str(&rd, CV_AUDIT_FIELD_MAX, &r->rot.last_error) ||
+	    buf_get_u8(&rd, &r->policy.flags) != 0 ||
+	    buf_get_u64(&rd, &r->policy.max_age_s) != 0 ||
+	    buf_get_u64(&rd, &r->policy.grace_s) != 0)
+		goto bad;
 	if (!buf_is_done(&rd) || record_check(r, &field) != 0)
 		goto bad;
 	return 0;

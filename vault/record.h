@@ -19,7 +19,39 @@ enum generation_state {
 
 #define GEN_F_NO_REVEAL 0x01u /* add --no-reveal: never revealable */
 #define GEN_F_WIPED 0x02u     /* the secret was wiped after retirement */
-#define GEN_F_ALL (GEN_F_NO_REVEAL | GEN_F_WIPED)
+#define GEN_F_DELETED 0x04u   /* its API client was deleted upstream */
+#define GEN_F_ALL (GEN_F_NO_REVEAL | GEN_F_WIPED | GEN_F_DELETED)
+
+/* Steps of an automated rotation, each committed before the next begins
+ * (vault/rotate.h). */
+enum rotation_step {
+	ROT_NONE = 0,
+	ROT_STARTED = 1,   /* generation number and client name reserved */
+	ROT_CREATED = 2,   /* the new secret is stored as a pending generation */
+	ROT_ACTIVATED = 3, /* verified and active; the old client still lives */
+};
+
+/* An automated rotation in progress. */
+struct rotation {
+	uint8_t step;
+	uint32_t generation; /* the generation being created */
+	const char *client_name;
+	int64_t started_at;
+	uint32_t attempts;
+	const char *last_error; /* what stopped the last attempt, or "" */
+};
+
+/* Who may rotate this record without a human. */
+#define POLICY_AUTO_INVALID_CLIENT 0x01u /* when the provider rejects it */
+#define POLICY_AUTO_AGE 0x02u            /* when older than max_age */
+#define POLICY_F_ALL (POLICY_AUTO_INVALID_CLIENT | POLICY_AUTO_AGE)
+#define POLICY_GRACE_DEFAULT_S (24 * 3600)
+
+struct policy {
+	uint8_t flags;
+	uint64_t max_age_s; /* 0: no age limit */
+	uint64_t grace_s;   /* retired secrets are wiped after this */
+};
 
 /* One write-once secret with the client id it belongs to.  Times are Unix
  * seconds; 0 means "not yet". */
@@ -53,6 +85,8 @@ struct record {
 	int64_t updated_at;
 	uint32_t ngen;
 	struct generation gen[CV_GENERATIONS_MAX];
+	struct rotation rot;
+	struct policy policy;
 };
 
 /* [a-z0-9][a-z0-9._/-]{0,127}, and no "..", "//" or trailing "/". */
@@ -70,6 +104,8 @@ int record_check(const struct record *r, const char **field)
 /* The active generation, or NULL. */
 const struct generation *record_active(const struct record *r);
 struct generation *record_active_mut(struct record *r);
+/* The generation numbered n, or NULL. */
+struct generation *record_generation(struct record *r, uint32_t n);
 /* Client id of the active generation, or "" when there is none. */
 const char *record_client_id(const struct record *r);
 
@@ -89,5 +125,6 @@ int record_decode(const unsigned char *p, size_t len, struct record *r)
     __attribute__((warn_unused_result));
 
 const char *record_state_name(uint8_t state);
+const char *record_step_name(uint8_t step);
 
 #endif

@@ -99,12 +99,12 @@ int vault_record_reveal(struct vault *v, const char *name,
  * Read-modify-write one record in one transaction.  fn may change *r
  * (pointers may point into its own memory, which must live until
  * vault_record_update returns) and returns 0 to commit, or an error.  The
- * change is audited with action and result "ok".  fn may run more than
- * once (after the map grows); it must not have outside effects.
+ * change is audited with action and result (NULL: "ok").  fn may run more
+ * than once (after the map grows); it must not have outside effects.
  */
 typedef int (*vault_update_fn)(struct record *r, void *ctx);
 int vault_record_update(struct vault *v, const char *name,
-    vault_update_fn fn, void *ctx, const char *action)
+    vault_update_fn fn, void *ctx, const char *action, const char *result)
     __attribute__((warn_unused_result));
 
 /*

@@ -348,7 +348,8 @@ vault_check_corrupt(const char *id, int err, void *arg)
 	struct check_ctx *c = arg;
 
 	c->bad = 1;
-	c->report("record", id, err, c->ctx);
+	if (c->report != NULL)
+		c->report("record", id, err, c->ctx);
 	return 0;
 }
 
@@ -379,7 +380,8 @@ vault_check(struct vault *v, vault_report_fn report, void *ctx)
 	rc = vault_audit_verify(v, NULL, NULL);
 	if (rc == CV_E_INTEGRITY) {
 		c.bad = 1;
-		report("audit", vault_subject(v), rc, ctx);
+		if (report != NULL)
+			report("audit", vault_subject(v), rc, ctx);
 	} else if (rc != 0)
 		return rc;
 	return c.bad || sl.bad ? CV_E_INTEGRITY : 0;

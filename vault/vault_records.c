@@ -251,6 +251,7 @@ struct update_ctx {
 	vault_update_fn fn;
 	void *ctx;
 	const char *action;
+	const char *result;
 	struct secbuf *plain;
 	struct secbuf *enc;
 };
@@ -287,7 +288,8 @@ vault_update_txn(struct store_txn *t, void *arg)
 	if ((rc = store_put(t, STORE_RECORDS, key, sizeof(key), sealed, len,
 	    0)) != 0)
 		goto out;
-	rc = vault_audit_txn(t, c->v, c->action, c->name, "ok");
+	rc = vault_audit_txn(t, c->v, c->action, c->name,
+	    c->result != NULL ? c->result : "ok");
 out:
 	secbuf_reset(c->enc);
 	secbuf_reset(c->plain);
@@ -296,9 +298,9 @@ out:
 
 int
 vault_record_update(struct vault *v, const char *name, vault_update_fn fn,
-    void *ctx, const char *action)
+    void *ctx, const char *action, const char *result)
 {
-	struct update_ctx c = { v, name, fn, ctx, action, NULL, NULL };
+	struct update_ctx c = { v, name, fn, ctx, action, result, NULL, NULL };
 	int rc;
 
 	if (v->keys == NULL)
@@ -368,7 +370,7 @@ vault_record_reveal(struct vault *v, const char *name, struct secbuf *secret)
 
 	secbuf_reset(secret);
 	/* revealed_at and the audit entry commit before the caller prints. */
-	rc = vault_record_update(v, name, vault_reveal_fn, &c, "reveal");
+	rc = vault_record_update(v, name, vault_reveal_fn, &c, "reveal", NULL);
 	if (rc == CV_E_REFUSED) {
 		vault_set_subject(v, "the secret of '%s' %s", name, c.why);
 		if (vault_txn(v, 1, vault_reveal_refused_txn,
