@@ -79,6 +79,13 @@
 #define CV_HTTP_BACKOFF_MAX_MS 2000
 #define CV_HTTP_RETRY_AFTER_MAX_S 5      /* longer Retry-After: give up */
 
+/* The commercetools API Clients API in ct-rotate (hooks/bin/ctapi.c). */
+#define CV_CT_CLIENT_NAME_MAX 256 /* an API client's name */
+#define CV_CT_PAGE_LIMIT 20       /* API clients per query page */
+#define CV_CT_PAGES_MAX 50        /* pages read when looking for a name */
+#define CV_CT_ORPHANS_MAX 8       /* same-named clients deleted in one run */
+#define CV_CT_CREATE_ROUNDS 2     /* create attempts after a name conflict */
+
 /* The agent (agent/) and its clients. */
 #define CV_ERROR_CLASS_MAX 64           /* a failure class on the wire */
 #define CV_AGENT_FRAME_TIMEOUT_MS 10000 /* to finish a frame once begun */

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* Runs one hook executable safely, the way OpenSSH runs its helpers. */
+#ifndef CV_HOOKS_EXEC_H
+#define CV_HOOKS_EXEC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "crypto/secmem.h"
+#include "hooks/proto.h"
+#include "vault/limits.h"
+
+#define EXEC_SHA256_BYTES 32
+
+/* What a path must be, besides trusted all the way up to "/". */
+enum exec_path_kind {
+	EXEC_PATH_HOOK, /* a regular file with an execute bit */
+	EXEC_PATH_FILE, /* a regular file (a stack file) */
+	EXEC_PATH_DIR,  /* a directory (hooks.d) */
+};
+
+/* The object a path check approved: its resolved path and identity. */
+struct exec_checked {
+	char path[CV_PATH_MAX]; /* absolute, no symlinks, no "." or ".." */
+	dev_t dev;
+	ino_t ino;
+};
+
+/*
+ * Check a path the way ssh's safe_path() does.  path must be absolute; it
+ * is resolved with realpath() and every component of the result, from
+ * the object itself up to "/", must be owned by root or by owner and not
+ * writable by group or others.  One exception: a directory above the
+ * object's own parent may be group- or world-writable when it is owned by
+ * root and has the sticky bit (like /tmp).  The object itself and its
+ * parent never may.  kind adds the type checks above.
+ *
+ * Returns 0 with *out filled (out may be NULL), CV_E_PERM when the path is
+ * unsafe, CV_E_NOTFOUND when it does not exist, CV_E_INVALID when it is
+ * relative or too long, or CV_E_IO; on failure why says which component
+ * is wrong and why, e.g. "'/x' is writable by others".  Thread-safe.
+ */
+int exec_path_check(const char *path, uid_t owner, enum exec_path_kind kind,
+    struct exec_checked *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/* How to run one hook.  Zero-initialise, then set what you need. */
+struct exec_opts {
+	uid_t owner;             /* may own hooks and their directories, besides root */
+	unsigned timeout_ms;     /* 0: CV_HOOK_TIMEOUT_MS; at most CV_HOOK_TIMEOUT_MAX_MS */
+	const unsigned char *sha256; /* NULL, or an EXEC_SHA256_BYTES pin (borrowed) */
+};
+
+/*
+ * What a hook did.  exec_run() clears it on entry; the caller releases it
+ * with exec_result_clear() whatever exec_run() returned.
+ */
+struct exec_result {
+	enum proto_result result; /* from the exit status; see exec_run() */
+	int exit_code;            /* -1 unless the hook exited */
+	int term_signal;          /* the signal that ended it, else 0 */
+	int timed_out;            /* killed at the deadline */
+	int out_overflow;         /* stdout went past CV_HOOK_OUTPUT_MAX */
+	int err_overflow;         /* stderr went past CV_HOOK_OUTPUT_MAX */
+	struct secbuf *out;       /* stdout, owned, may carry secrets */
+	char *err;                /* stderr, NUL-terminated, owned (wiped on clear) */
+	size_t err_len;
+};
+
+/*
+ * Run the hook at path with arguments args[0..nargs-1] (argv[0] is the
+ * resolved path), after exec_path_check(EXEC_PATH_HOOK) and, when
+ * opts->sha256 is set, a check of the file's SHA-256 against the pin.
+ *
+ * The hook is started with posix_spawn() and no shell, in its own process
+ * group, with the working directory "/", the environment exactly
+ * PATH=/usr/bin:/bin and LANG=C.UTF-8, default signal dispositions and an
+ * empty signal mask, and only descriptors 0, 1 and 2 open: input (may be
+ * NULL: empty stdin) is written to its stdin, which is then closed;
+ * stdout and stderr are read into res, each capped at CV_HOOK_OUTPUT_MAX
+ * (going past the cap kills the hook and is an error).  At the deadline
+ * the whole process group gets SIGKILL; when the hook exits, whatever is
+ * left of its process group is killed too.  The hook is always reaped.
+ *
+ * Returns 0 when the hook ran: res->result is PROTO_SUCCESS, PROTO_FAIL or
+ * PROTO_IGNORE for exit 0, 1 or 2 and PROTO_ERROR for anything else
+ * (another exit code, a signal, the timeout, an overflow), with why
+ * saying what happened when it is an error.  Returns CV_E_PERM (refused:
+ * why is "hook '/x/y' refused: <reason>"), CV_E_INVALID, CV_E_NOTFOUND,
+ * CV_E_IO or CV_E_NOMEM when the hook was not run; res->result is then
+ * PROTO_ERROR.
+ *
+ * Thread-safe: no global state; descriptors are opened O_CLOEXEC.
+ * SIGPIPE is blocked in the calling thread while the hook runs and a
+ * SIGPIPE raised by writing to a hook that closed its stdin is consumed,
+ * so the process needs no SIGPIPE disposition of its own.  The process
+ * must not set SIGCHLD to SIG_IGN nor reap with waitpid(-1, ...) in
+ * another thread: a hook reaped elsewhere counts as PROTO_ERROR.
+ */
+int exec_run(const char *path, const char *const *args, size_t nargs,
+    const struct secbuf *input, const struct exec_opts *opts,
+    struct exec_result *res, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/* Free and wipe what res owns and zero it; accepts NULL. */
+void exec_result_clear(struct exec_result *res);
+
+#endif

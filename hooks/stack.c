@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: MIT */
+/* hooks.d stack files: safe loading, parsing, and PAM-style evaluation. */
+#include "hooks/stack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "vault/err.h"
+#include "vault/banned.h"
+
+#define STACK_TOKENS_MAX (4 + CV_STACK_ARGS_MAX) /* phase control module pin */
+#define STACK_QUOTE_MAX 40                      /* token bytes in messages */
+#define STACK_FILE_NAME_MAX 255                 /* NAME_MAX on Linux */
+
+static const char *const stack_controls[] = {
+	[STACK_REQUIRED] = "required",
+	[STACK_REQUISITE] = "requisite",
+	[STACK_SUFFICIENT] = "sufficient",
+	[STACK_OPTIONAL] = "optional",
+};
+
+static void stack_why(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+stack_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+/* A token fit for a message: printable ASCII, at most STACK_QUOTE_MAX. */
+static const char *
+stack_quote(const char *s, char *dst, size_t dstlen)
+{
+	size_t i, n = 0;
+
+	for (i = 0; s[i] != '\0' && n + 4 < dstlen; i++) {
+		if (i == STACK_QUOTE_MAX) {
+			memcpy(dst + n, "...", 3);
+			n += 3;
+			break;
+		}
+		dst[n++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	}
+	dst[n] = '\0';
+	return dst;
+}
+
+void
+stack_free(struct stack **stp)
+{
+	if (stp == NULL || *stp == NULL)
+		return;
+	free((*stp)->file);
+	free((*stp)->text);
+	free(*stp);
+	*stp = NULL;
+}
+
+int
+stack_has_phase(const struct stack *st, enum proto_phase phase)
+{
+	size_t i;
+
+	for (i = 0; i < st->n; i++)
+		if (st->entries[i].phase == phase)
+			return 1;
+	return 0;
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+/* Check one line's bytes and split it in place into NUL-ended tokens. */
+static int
+stack_tokenize(char *line, size_t len, char **tok, size_t *ntok,
+    const char *file, unsigned lineno, char *why, size_t whylen)
+{
+	size_t i;
+	char *hash;
+
+	*ntok = 0;
+	if (len > CV_STACK_LINE_MAX) {
+		stack_why(why, whylen, "%s:%u: line is longer than %u bytes",
+		    file, lineno, (unsigned)CV_STACK_LINE_MAX);
+		return CV_E_TOOBIG;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			stack_why(why, whylen, "%s:%u: control character 0x%02x",
+			    file, lineno, c);
+			return CV_E_INVALID;
+		}
+	}
+	line[len] = '\0';
+	/* Like pam.conf(5): '#' starts a comment anywhere on the line. */
+	if ((hash = strchr(line, '#')) != NULL)
+		*hash = '\0';
+	for (i = 0; line[i] != '\0';) {
+		if (line[i] == ' ' || line[i] == '\t') {
+			line[i++] = '\0';
+			continue;
+		}
+		if (*ntok == STACK_TOKENS_MAX) {
+			stack_why(why, whylen, "%s:%u: more than %u arguments",
+			    file, lineno, (unsigned)CV_STACK_ARGS_MAX);
+			return CV_E_INVALID;
+		}
+		tok[(*ntok)++] = line + i;
+		while (line[i] != '\0' && line[i] != ' ' && line[i] != '\t')
+			i++;
+	}
+	return 0;
+}
+
+/* Fill e from the tokens of one non-empty line. */
+static int
+stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
+    const char *file, unsigned lineno, char *why, size_t whylen)
+{
+	char q[STACK_QUOTE_MAX + 8], reason[CV_HOOK_REASON_MAX];
+	const char *hex, *end = NULL;
+	size_t i, first_arg = 3, binlen = 0;
+	unsigned c;
+
+	memset(e, 0, sizeof(*e));
+	e->line = lineno;
+	if (ntok < 3) {
+		stack_why(why, whylen, "%s:%u: want 'phase control module "
+		    "[arguments]'", file, lineno);
+		return CV_E_INVALID;
+	}
+	if (proto_phase_parse(tok[0], strlen(tok[0]), &e->phase) != 0) {
+		stack_why(why, whylen, "%s:%u: unknown phase '%s' (want "
+		    "authorize, mint, rotate, retire or notify)", file, lineno,
+		    stack_quote(tok[0], q, sizeof(q)));
+		return CV_E_INVALID;
+	}
+	for (c = 0; c < sizeof(stack_controls) / sizeof(stack_controls[0]); c++)
+		if (strcmp(tok[1], stack_controls[c]) == 0)
+			break;
+	if (c == sizeof(stack_controls) / sizeof(stack_controls[0])) {
+		stack_why(why, whylen, "%s:%u: unknown control '%s' (want "
+		    "required, requisite, sufficient or optional)", file, lineno,
+		    stack_quote(tok[1], q, sizeof(q)));
+		return CV_E_INVALID;
+	}
+	e->control = (enum stack_control)c;
+	e->path = tok[2];
+	if (strcmp(tok[2], "peer") == 0) {
+		e->module = STACK_MODULE_PEER;
+	} else if (tok[2][0] == '/') {
+		e->module = STACK_MODULE_EXEC;
+	} else {
+		stack_why(why, whylen, "%s:%u: module '%s' is neither a "
+		    "built-in (peer) nor an absolute path", file, lineno,
+		    stack_quote(tok[2], q, sizeof(q)));
+		return CV_E_INVALID;
+	}
+	if (ntok > 3 && strncmp(tok[3], "sha256=", 7) == 0) {
+		hex = tok[3] + 7;
+		if (e->module != STACK_MODULE_EXEC) {
+			stack_why(why, whylen, "%s:%u: a sha256 pin applies "
+			    "only to executables", file, lineno);
+			return CV_E_INVALID;
+		}
+		if (strlen(hex) != 2 * EXEC_SHA256_BYTES ||
+		    sodium_hex2bin(e->sha256, sizeof(e->sha256), hex,
+		    strlen(hex), NULL, &binlen, &end) != 0 ||
+		    binlen != sizeof(e->sha256) || *end != '\0') {
+			stack_why(why, whylen, "%s:%u: bad sha256 pin (want "
+			    "64 hexadecimal digits)", file, lineno);
+			return CV_E_INVALID;
+		}
+		e->pinned = 1;
+		first_arg = 4;
+	}
+	if (ntok - first_arg > CV_STACK_ARGS_MAX) {
+		stack_why(why, whylen, "%s:%u: more than %u arguments", file,
+		    lineno, (unsigned)CV_STACK_ARGS_MAX);
+		return CV_E_INVALID;
+	}
+	for (i = first_arg; i < ntok; i++)
+		e->args[e->nargs++] = tok[i];
+	if (e->module == STACK_MODULE_PEER &&
+	    peer_rule_parse(&e->peer, e->args, e->nargs, reason,
+	    sizeof(reason)) != 0) {
+		stack_why(why, whylen, "%s:%u: %s", file, lineno, reason);
+		return CV_E_INVALID;
+	}
+	return 0;
+}
+
+int
+stack_parse(const char *text, size_t len, const char *file,
+    struct stack **out, char *why, size_t whylen)
+{
+	struct stack *st = NULL;
+	char *tok[STACK_TOKENS_MAX], *line, *nl, *end;
+	size_t ntok;
+	unsigned lineno = 0;
+	int r;
+
+	*out = NULL;
+	stack_why(why, whylen, "%s", "");
+	if (len > CV_STACK_FILE_MAX) {
+		stack_why(why, whylen, "%s: larger than %u bytes", file,
+		    (unsigned)CV_STACK_FILE_MAX);
+		return CV_E_TOOBIG;
+	}
+	r = CV_E_NOMEM;
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->file = strdup(file)) == NULL ||
+	    (st->text = malloc(len + 1)) == NULL)
+		goto out;
+	if (len > 0)
+		memcpy(st->text, text, len);
+	st->text[len] = '\0';
+	end = st->text + len;
+	for (line = st->text; line < end; line = nl + 1) {
+		lineno++;
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		if ((r = stack_tokenize(line, (size_t)(nl - line), tok, &ntok,
+		    file, lineno, why, whylen)) != 0)
+			goto out;
+		if (ntok == 0)
+			continue;
+		if (st->n == CV_STACK_LINES_MAX) {
+			stack_why(why, whylen, "%s:%u: more than %u modules",
+			    file, lineno, (unsigned)CV_STACK_LINES_MAX);
+			r = CV_E_TOOBIG;
+			goto out;
+		}
+		if ((r = stack_parse_entry(&st->entries[st->n], tok, ntok,
+		    file, lineno, why, whylen)) != 0)
+			goto out;
+		st->n++;
+	}
+	*out = st;
+	st = NULL; /* transferred */
+	r = 0;
+out:
+	stack_free(&st);
+	return r;
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+/*
+ * The file name for a record: the name checked against DESIGN.md's
+ * [a-z0-9][a-z0-9._/-]{0,127}, each '/' written as "%2F" ('%' cannot occur
+ * in a name, so the mapping is one-to-one and never leaves the directory).
+ */
+static int
+stack_file_name(const char *record, char *dst, size_t dstlen)
+{
+	size_t i, n = 0;
+	char c;
+
+	if (record == NULL || record[0] == '\0' ||
+	    strnlen(record, CV_NAME_MAX + 1) > CV_NAME_MAX)
+		return CV_E_INVALID;
+	for (i = 0; record[i] != '\0'; i++) {
+		c = record[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (i > 0 && (c == '.' || c == '_' || c == '/' || c == '-'))))
+			return CV_E_INVALID;
+		if (n + 4 > dstlen || n + 3 > STACK_FILE_NAME_MAX)
+			return CV_E_INVALID;
+		if (c == '/') {
+			memcpy(dst + n, "%2F", 3);
+			n += 3;
+		} else {
+			dst[n++] = c;
+		}
+	}
+	dst[n] = '\0';
+	return 0;
+}
+
+/* Read a whole stack file from fd after checking what it is. */
+static int
+stack_read_fd(int fd, uid_t owner, const char *label, char *buf,
+    size_t *len, char *why, size_t whylen)
+{
+	struct stat st;
+	ssize_t n;
+	char eb[128];
+
+	*len = 0;
+	if (fstat(fd, &st) != 0) {
+		(void)strerror_r(errno, eb, sizeof(eb));
+		stack_why(why, whylen, "stack file '%s': %s", label, eb);
+		return CV_E_IO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		stack_why(why, whylen, "stack file '%s' refused: not a regular "
+		    "file", label);
+		return CV_E_PERM;
+	}
+	if (st.st_uid != 0 && st.st_uid != owner) {
+		stack_why(why, whylen, "stack file '%s' refused: owned by uid "
+		    "%lu, not by root or uid %lu", label,
+		    (unsigned long)st.st_uid, (unsigned long)owner);
+		return CV_E_PERM;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		stack_why(why, whylen, "stack file '%s' refused: writable by %s",
+		    label, (st.st_mode & S_IWOTH) != 0 ? "others" : "its group");
+		return CV_E_PERM;
+	}
+	/* Read one byte more than allowed to notice growth since fstat(). */
+	while (*len <= CV_STACK_FILE_MAX) {
+		n = read(fd, buf + *len, CV_STACK_FILE_MAX + 1 - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			(void)strerror_r(errno, eb, sizeof(eb));
+			stack_why(why, whylen, "stack file '%s': %s", label, eb);
+			return CV_E_IO;
+		}
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	if (*len > CV_STACK_FILE_MAX) {
+		stack_why(why, whylen, "stack file '%s' is larger than %u bytes",
+		    label, (unsigned)CV_STACK_FILE_MAX);
+		return CV_E_TOOBIG;
+	}
+	return 0;
+}
+
+int
+stack_load(const char *hooksdir, const char *record, uid_t owner,
+    struct stack **out, char *why, size_t whylen)
+{
+	char name[STACK_FILE_NAME_MAX + 1], label[CV_PATH_MAX + 16];
+	char reason[CV_HOOK_REASON_MAX], eb[128], *buf = NULL;
+	struct exec_checked chk;
+	struct stat st;
+	size_t len = 0;
+	int dfd = -1, fd = -1, r, e;
+
+	*out = NULL;
+	stack_why(why, whylen, "%s", "");
+	if (stack_file_name(record, name, sizeof(name)) != 0) {
+		stack_why(why, whylen, "record name cannot name a stack file");
+		return CV_E_INVALID;
+	}
+	if ((r = exec_path_check(hooksdir, owner, EXEC_PATH_DIR, &chk, reason,
+	    sizeof(reason))) != 0) {
+		stack_why(why, whylen, "hooks directory '%s' %s: %s", hooksdir,
+		    r == CV_E_NOTFOUND ? "missing" : "refused", reason);
+		return r;
+	}
+	dfd = open(chk.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 || fstat(dfd, &st) != 0 || st.st_dev != chk.dev ||
+	    st.st_ino != chk.ino) {
+		stack_why(why, whylen, "hooks directory '%s' changed while "
+		    "being checked", hooksdir);
+		r = CV_E_PERM;
+		goto out;
+	}
+	/* O_NONBLOCK: a FIFO planted here must not hang us (fstat rejects it). */
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY);
+	if (fd < 0 && errno == ENOENT) {
+		memcpy(name, "default", sizeof("default"));
+		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+		    O_NONBLOCK | O_NOCTTY);
+	}
+	(void)snprintf(label, sizeof(label), "%s/%s", hooksdir, name);
+	if (fd < 0) {
+		e = errno;
+		(void)strerror_r(e, eb, sizeof(eb));
+		stack_why(why, whylen, "stack file '%s': %s", label,
+		    e == ELOOP ? "is a symbolic link" : eb);
+		r = e == ENOENT ? CV_E_NOTFOUND : e == ELOOP ? CV_E_PERM :
+		    CV_E_IO;
+		goto out;
+	}
+	r = CV_E_NOMEM;
+	if ((buf = malloc(CV_STACK_FILE_MAX + 1)) == NULL)
+		goto out;
+	if ((r = stack_read_fd(fd, owner, label, buf, &len, why, whylen)) != 0)
+		goto out;
+	r = stack_parse(buf, len, label, out, why, whylen);
+out:
+	free(buf);
+	if (fd >= 0)
+		(void)close(fd);
+	if (dfd >= 0)
+		(void)close(dfd);
+	return r;
+}
+
+/* ---- evaluation ------------------------------------------------------- */
+
+/* The actions pam.conf(5) gives the four keywords. */
+enum stack_action { STACK_ACT_IGNORE, STACK_ACT_OK, STACK_ACT_DONE,
+	STACK_ACT_BAD, STACK_ACT_DIE };
+
+/*
+ * required   [success=ok new_authtok_reqd=ok ignore=ignore default=bad]
+ * requisite  [success=ok new_authtok_reqd=ok ignore=ignore default=die]
+ * sufficient [success=done new_authtok_reqd=done default=ignore]
+ * optional   [success=ok new_authtok_reqd=ok default=ignore]
+ * FAIL and ERROR both fall under "default".
+ */
+static enum stack_action
+stack_action(enum stack_control c, enum proto_result r)
+{
+	if (r == PROTO_SUCCESS)
+		return c == STACK_SUFFICIENT ? STACK_ACT_DONE : STACK_ACT_OK;
+	switch (c) {
+	case STACK_REQUIRED:
+		return r == PROTO_IGNORE ? STACK_ACT_IGNORE : STACK_ACT_BAD;
+	case STACK_REQUISITE:
+		return r == PROTO_IGNORE ? STACK_ACT_IGNORE : STACK_ACT_DIE;
+	case STACK_SUFFICIENT:
+	case STACK_OPTIONAL:
+		break;
+	}
+	return STACK_ACT_IGNORE;
+}
+
+void
+stack_verdict_clear(struct stack_verdict *v)
+{
+	if (v == NULL)
+		return;
+	secbuf_free(&v->reply);
+	memset(v, 0, sizeof(*v));
+	v->result = PROTO_FAIL;
+	v->decisive = SIZE_MAX;
+}
+
+void
+stack_eval(const struct stack *st, enum proto_phase phase,
+    const struct stack_runner *runner, struct stack_verdict *v)
+{
+	/* _pam_dispatch_aux()'s "impression" and "status". */
+	enum { UNDEF, POSITIVE, NEGATIVE } impression = UNDEF;
+	enum proto_result status = PROTO_FAIL, r;
+	enum stack_action act;
+	const struct stack_entry *e;
+	struct secbuf *reply;
+	char why[CV_HOOK_REASON_MAX], note[CV_HOOK_REASON_MAX];
+	size_t i;
+	int stop = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->decisive = SIZE_MAX;
+	note[0] = '\0';
+	for (i = 0; i < st->n && !stop; i++) {
+		e = &st->entries[i];
+		if (e->phase != phase)
+			continue;
+		reply = NULL;
+		why[0] = '\0';
+		r = runner->run(runner->arg, e, &reply, why, sizeof(why));
+		v->ran++;
+		if ((unsigned)r > PROTO_ERROR)
+			r = PROTO_ERROR;
+		if (why[0] == '\0' && r != PROTO_SUCCESS)
+			stack_why(why, sizeof(why), "%s: %s", e->path,
+			    proto_result_name(r));
+		act = stack_action(e->control, r);
+		switch (act) {
+		case STACK_ACT_OK:
+		case STACK_ACT_DONE:
+			if (impression == NEGATIVE)
+				break; /* an earlier failure stands */
+			impression = POSITIVE;
+			status = PROTO_SUCCESS;
+			if (v->reply == NULL && reply != NULL) {
+				v->reply = reply;
+				reply = NULL; /* transferred */
+				v->decisive = i;
+			}
+			stop = act == STACK_ACT_DONE;
+			break;
+		case STACK_ACT_BAD:
+		case STACK_ACT_DIE:
+			if (impression != NEGATIVE) {
+				/* The first failure decides the status. */
+				impression = NEGATIVE;
+				status = r;
+				secbuf_free(&v->reply);
+				v->reply = reply;
+				reply = NULL; /* transferred */
+				v->decisive = i;
+				stack_why(v->reason, sizeof(v->reason),
+				    "%s:%u: %s", st->file, e->line, why);
+			}
+			stop = act == STACK_ACT_DIE;
+			break;
+		case STACK_ACT_IGNORE:
+			if (r != PROTO_IGNORE && note[0] == '\0')
+				stack_why(note, sizeof(note), "%s:%u: %s",
+				    st->file, e->line, why);
+			break;
+		}
+		secbuf_free(&reply);
+	}
+	secmem_wipe(why, sizeof(why));
+	if (impression == POSITIVE) {
+		v->result = PROTO_SUCCESS;
+		return;
+	}
+	if (impression == NEGATIVE) {
+		v->result = status;
+		return;
+	}
+	/* Nothing succeeded and nothing failed that counts: still deny. */
+	v->result = PROTO_FAIL;
+	if (v->ran == 0)
+		stack_why(v->reason, sizeof(v->reason), "%s: no module for "
+		    "phase '%s'", st->file, proto_phase_name(phase));
+	else if (note[0] != '\0')
+		stack_why(v->reason, sizeof(v->reason), "no module succeeded; "
+		    "%s", note);
+	else
+		stack_why(v->reason, sizeof(v->reason), "%s: every module "
+		    "of phase '%s' ignored the request", st->file,
+		    proto_phase_name(phase));
+}
+
+/* ---- the real runner -------------------------------------------------- */
+
+struct stack_run_arg {
+	enum proto_phase phase;
+	const struct stack_ctx *ctx;
+};
+
+/* Whether a successful module's stdout is a well-formed reply. */
+static int
+stack_reply_ok(enum proto_phase phase, const struct secbuf *out, char *why,
+    size_t whylen)
+{
+	struct proto_mint_reply m;
+	struct proto_rotate_reply rot;
+	int r;
+
+	if (phase == PROTO_MINT) {
+		r = proto_mint_decode(out->data, out->len, &m, why, whylen);
+		proto_mint_reply_clear(&m);
+	} else {
+		r = proto_rotate_decode(out->data, out->len, &rot, why, whylen);
+		proto_rotate_reply_clear(&rot);
+	}
+	return r == 0;
+}
+
+/* The first line of a hook's stderr, printable ASCII only, bounded. */
+static void
+stack_first_line(const char *p, size_t n, char *dst, size_t dstlen)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < n && i + 1 < dstlen && p[i] != '\n'; i++)
+		dst[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?';
+	dst[i] = '\0';
+}
+
+static enum proto_result
+stack_run_one(void *arg, const struct stack_entry *e, struct secbuf **reply,
+    char *why, size_t whylen)
+{
+	const struct stack_run_arg *a = arg;
+	const struct stack_ctx *ctx = a->ctx;
+	struct exec_opts opts;
+	struct exec_result res;
+	struct proto_error_reply er;
+	char dwhy[CV_HOOK_REASON_MAX], msg[CV_HOOK_REASON_MAX + 64];
+	char errline[STACK_STDERR_LOG_MAX + 1];
+	enum proto_result r;
+
+	*reply = NULL;
+	memset(&res, 0, sizeof(res));
+	if (e->module == STACK_MODULE_PEER) {
+		r = peer_rule_match(&e->peer, ctx->peer, ctx->scope, why,
+		    whylen);
+		goto out;
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.owner = ctx->owner;
+	opts.timeout_ms = ctx->timeout_ms;
+	opts.sha256 = e->pinned ? e->sha256 : NULL;
+	if (exec_run(e->path, e->args, e->nargs, ctx->request, &opts, &res,
+	    why, whylen) != 0) {
+		r = PROTO_ERROR;
+		goto out;
+	}
+	r = res.result;
+	if (r == PROTO_SUCCESS && proto_phase_has_reply(a->phase)) {
+		if (!stack_reply_ok(a->phase, res.out, dwhy, sizeof(dwhy))) {
+			stack_why(why, whylen, "hook '%s' printed a bad %s "
+			    "reply: %s", e->path, proto_phase_name(a->phase),
+			    dwhy);
+			r = PROTO_ERROR;
+			goto out;
+		}
+		*reply = res.out;
+		res.out = NULL; /* transferred */
+	} else if (r == PROTO_FAIL && res.out->len > 0 &&
+	    proto_error_decode(res.out->data, res.out->len, &er, NULL, 0) == 0) {
+		*reply = res.out;
+		res.out = NULL; /* transferred */
+	}
+	if (r == PROTO_FAIL && why[0] == '\0')
+		stack_why(why, whylen, "hook '%s' denied (exit 1)", e->path);
+out:
+	if (ctx->log != NULL) {
+		(void)snprintf(msg, sizeof(msg), "%s %s %s: %s%s%s",
+		    proto_phase_name(e->phase), stack_controls[e->control],
+		    e->path, proto_result_name(r), why[0] != '\0' ? "; " : "",
+		    why);
+		stack_first_line(res.err, res.err_len, errline, sizeof(errline));
+		ctx->log(ctx->log_arg, e, r, msg, errline);
+	}
+	exec_result_clear(&res);
+	secmem_wipe(errline, sizeof(errline));
+	return r;
+}
+
+void
+stack_run(const struct stack *st, enum proto_phase phase,
+    const struct stack_ctx *ctx, struct stack_verdict *v)
+{
+	struct stack_run_arg a = { phase, ctx };
+	struct stack_runner runner = { stack_run_one, &a };
+
+	stack_eval(st, phase, &runner, v);
+	if (v->result == PROTO_SUCCESS && proto_phase_has_reply(phase) &&
+	    v->reply == NULL) {
+		v->result = PROTO_ERROR;
+		stack_why(v->reason, sizeof(v->reason), "%s: no module printed "
+		    "a %s reply", st->file, proto_phase_name(phase));
+	}
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/* PAM-style hook stacks: the hooks.d file format and its evaluation. */
+#ifndef CV_HOOKS_STACK_H
+#define CV_HOOKS_STACK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "crypto/secmem.h"
+#include "hooks/exec.h"
+#include "hooks/peer.h"
+#include "hooks/proto.h"
+#include "vault/limits.h"
+
+/* The four controls of pam.conf(5), with their Linux-PAM meaning. */
+enum stack_control {
+	STACK_REQUIRED = 0,
+	STACK_REQUISITE,
+	STACK_SUFFICIENT,
+	STACK_OPTIONAL,
+};
+
+enum stack_module {
+	STACK_MODULE_EXEC = 0, /* an executable at an absolute path */
+	STACK_MODULE_PEER,     /* the built-in `peer` (hooks/peer.h) */
+};
+
+/*
+ * One line of a stack file:  phase control module [sha256=HEX] [args...]
+ * Strings point into the stack that holds the entry.
+ */
+struct stack_entry {
+	unsigned line; /* 1-based line number in the file */
+	enum proto_phase phase;
+	enum stack_control control;
+	enum stack_module module;
+	const char *path; /* the absolute path, or "peer" */
+	size_t nargs;
+	const char *args[CV_STACK_ARGS_MAX]; /* after the module (and pin) */
+	int pinned;
+	unsigned char sha256[EXEC_SHA256_BYTES];
+	struct peer_rule peer; /* module == STACK_MODULE_PEER */
+};
+
+/* A parsed stack file.  Allocated by stack_parse()/stack_load(). */
+struct stack {
+	char *file; /* name used in messages, owned */
+	char *text; /* the tokens the entries point to, owned */
+	size_t n;
+	struct stack_entry entries[CV_STACK_LINES_MAX];
+};
+
+/*
+ * Parse a stack file held in (text, len); file names it in messages.
+ * Syntax: one module per line, tokens separated by spaces or tabs, '#'
+ * starts a comment anywhere, blank lines are skipped, no continuation
+ * lines.  phase and control are lowercase keywords; module is `peer` or
+ * an absolute path; an optional sha256=<64 hex digits> right after an
+ * executable's path pins its content.  At most CV_STACK_FILE_MAX bytes,
+ * CV_STACK_LINE_MAX bytes per line, CV_STACK_LINES_MAX modules and
+ * CV_STACK_ARGS_MAX arguments; no NUL or other control bytes but tab.
+ *
+ * *out is cleared on entry; on success it is a new stack the caller frees
+ * with stack_free().  Returns 0, CV_E_INVALID or CV_E_TOOBIG with
+ * "FILE:LINE: what is wrong" in why, or CV_E_NOMEM.
+ */
+int stack_parse(const char *text, size_t len, const char *file,
+    struct stack **out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/*
+ * Load the stack of record from the directory hooksdir: the file named
+ * after the record (each '/' in the name written as "%2F", so record
+ * "shop/eu" reads hooksdir/shop%2Feu), else hooksdir/default.  hooksdir
+ * must pass exec_path_check(EXEC_PATH_DIR) for owner; the file is opened
+ * with O_NOFOLLOW and must be a regular file owned by root or owner, not
+ * writable by group or others, and at most CV_STACK_FILE_MAX bytes.
+ *
+ * *out is cleared on entry.  Returns 0 with a new stack (stack_free()),
+ * CV_E_NOTFOUND when neither file exists (no stack: the caller applies
+ * its own default rule), CV_E_INVALID for a bad record name or stack
+ * syntax, CV_E_PERM for unsafe permissions, CV_E_TOOBIG, CV_E_IO or
+ * CV_E_NOMEM; why says which file and what is wrong.
+ */
+int stack_load(const char *hooksdir, const char *record, uid_t owner,
+    struct stack **out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/* Free *stp and set it to NULL; accepts NULL and *stp NULL. */
+void stack_free(struct stack **stp);
+
+/* Whether the stack has at least one module for phase. */
+int stack_has_phase(const struct stack *st, enum proto_phase phase);
+
+/*
+ * The outcome of one phase.  result is PROTO_SUCCESS, PROTO_FAIL or
+ * PROTO_ERROR, never PROTO_IGNORE.  reply is owned and freed by
+ * stack_verdict_clear():
+ *  - on success, the output of the first module that succeeded while the
+ *    stack still stood at success (a PAM "grantor") and printed something;
+ *  - on failure or error, the output of the module whose failure decided
+ *    the verdict (the first failing required or requisite module), which
+ *    may hold an error object (proto_error_decode());
+ *  - NULL otherwise.
+ * decisive is the index in st->entries of that module (SIZE_MAX if none),
+ * reason says why (no secrets; "" on success).
+ */
+struct stack_verdict {
+	enum proto_result result;
+	struct secbuf *reply;
+	size_t decisive;
+	unsigned ran; /* modules run */
+	char reason[CV_HOOK_REASON_MAX];
+};
+
+/* Free and wipe what v owns, zero it; accepts NULL. */
+void stack_verdict_clear(struct stack_verdict *v);
+
+/*
+ * Runs one module for stack_eval(): returns its result and may hand over
+ * its output in *reply (a new secbuf; NULL when none) and a reason in why
+ * (for failures and errors).  Return values outside proto_result count as
+ * PROTO_ERROR.
+ */
+struct stack_runner {
+	enum proto_result (*run)(void *arg, const struct stack_entry *e,
+	    struct secbuf **reply, char *why, size_t whylen);
+	void *arg;
+};
+
+/*
+ * Evaluate the modules of phase in file order with Linux-PAM's semantics
+ * (_pam_dispatch_aux() in libpam/pam_dispatch.c with the actions that
+ * pam.conf(5) gives the four keywords): the verdict starts at "deny" and
+ * only a success with no failure before it makes it positive.
+ *   required:   success ok, ignore ignored, fail/error bad (run on)
+ *   requisite:  success ok, ignore ignored, fail/error die (stop)
+ *   sufficient: success done (stop unless a failure came before), else ignored
+ *   optional:   success ok, else ignored
+ * A failing verdict carries the result of the first bad/die module
+ * (PROTO_FAIL or PROTO_ERROR); with no such module and no success (no
+ * module, or every module ignored or failed unheeded) it is PROTO_FAIL.
+ * v is cleared on entry; the caller releases it with stack_verdict_clear().
+ */
+void stack_eval(const struct stack *st, enum proto_phase phase,
+    const struct stack_runner *runner, struct stack_verdict *v);
+
+#define STACK_STDERR_LOG_MAX 256
+
+/* What stack_run() needs to run real modules.  Everything is borrowed. */
+struct stack_ctx {
+	uid_t owner;                   /* vault owner; see exec_opts */
+	unsigned timeout_ms;           /* per hook; 0: CV_HOOK_TIMEOUT_MS */
+	const struct secbuf *request;  /* proto_request_encode() for this phase */
+	const struct peer_ident *peer; /* for `peer`; NULL: it fails */
+	const char *scope;             /* effective requested scopes, for `peer` */
+	/*
+	 * Optional: called once per module run with a one-line summary
+	 * (phase, control, module, result, reason; never a secret) and the
+	 * first line of the hook's stderr ("" if none; control bytes shown
+	 * as '?', at most STACK_STDERR_LOG_MAX bytes).  Hook stderr is the
+	 * hook author's text: hooks must not print secrets there.
+	 */
+	void (*log)(void *arg, const struct stack_entry *e,
+	    enum proto_result r, const char *msg, const char *hook_stderr);
+	void *log_arg;
+};
+
+/*
+ * stack_eval() with the real runner: `peer` runs peer_rule_match(),
+ * executables run through exec_run() with their pin.  For mint and rotate
+ * a successful module's stdout must decode as a mint or rotate reply, or
+ * the module counts as PROTO_ERROR; a successful verdict without a reply
+ * becomes PROTO_ERROR.  For other phases stdout is discarded.  A failing
+ * module's stdout is kept only when it decodes as an error object.
+ */
+void stack_run(const struct stack *st, enum proto_phase phase,
+    const struct stack_ctx *ctx, struct stack_verdict *v);
+
+#endif
