@@ -33,3 +33,8 @@ if(CV_SANITIZE)
     -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${cv_san})
 endif()
+
+# Fuzz builds instrument every library for coverage, not only the harness.
+if(CV_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
