@@ -231,6 +231,48 @@ proto_dump_cb(const char *buffer, size_t size, void *data)
 	return secbuf_append(sb, buffer, size) == 0 ? 0 : -1;
 }
 
+/* "admin", "rotation" and "retire": what rotate and retire hooks need. */
+static int
+proto_add_rotation(json_t *o, const struct proto_request *req)
+{
+	json_t *sub, *v;
+	int r;
+
+	if (req->admin_token != NULL) {
+		if ((sub = json_object()) == NULL ||
+		    json_object_set_new(o, "admin", sub) != 0)
+			return CV_E_NOMEM;
+		/* jansson copies the token; jsonmem wipes that copy on free. */
+		v = json_stringn((const char *)req->admin_token->data,
+		    req->admin_token->len);
+		if (v == NULL)
+			return CV_E_INVALID;
+		if (json_object_set_new(sub, "access_token", v) != 0)
+			return CV_E_NOMEM;
+		if ((r = proto_set_str(sub, "token_type", "Bearer")) != 0)
+			return r;
+	}
+	if (req->client_name != NULL) {
+		if ((sub = json_object()) == NULL ||
+		    json_object_set_new(o, "rotation", sub) != 0)
+			return CV_E_NOMEM;
+		if ((r = proto_set_str(sub, "client_name",
+		    req->client_name)) != 0 ||
+		    (r = proto_set_int(sub, "generation",
+		    (json_int_t)req->new_generation)) != 0)
+			return r;
+	}
+	if (req->retire_client_id != NULL) {
+		if ((sub = json_object()) == NULL ||
+		    json_object_set_new(o, "retire", sub) != 0)
+			return CV_E_NOMEM;
+		if ((r = proto_set_str(sub, "client_id",
+		    req->retire_client_id)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 int
 proto_request_encode(const struct proto_request *req, struct secbuf **out)
 {
@@ -246,6 +288,13 @@ proto_request_encode(const struct proto_request *req, struct secbuf **out)
 		goto out;
 	if (req->scope != NULL && req->phase != PROTO_AUTHORIZE &&
 	    req->phase != PROTO_MINT)
+		goto out;
+	if (req->admin_token != NULL && req->phase != PROTO_ROTATE &&
+	    req->phase != PROTO_RETIRE)
+		goto out;
+	if ((req->client_name != NULL) && req->phase != PROTO_ROTATE)
+		goto out;
+	if ((req->retire_client_id != NULL) && req->phase != PROTO_RETIRE)
 		goto out;
 	if ((req->event != NULL) != (req->phase == PROTO_NOTIFY) ||
 	    (req->event != NULL && strnlen(req->event, CV_EVENT_MAX + 1) >
@@ -275,7 +324,8 @@ proto_request_encode(const struct proto_request *req, struct secbuf **out)
 	}
 	if ((r = proto_set_str(o, "scope", req->scope)) != 0 ||
 	    (req->peer != NULL && (r = proto_add_peer(o, req->peer)) != 0) ||
-	    (r = proto_set_str(o, "event", req->event)) != 0)
+	    (r = proto_set_str(o, "event", req->event)) != 0 ||
+	    (r = proto_add_rotation(o, req)) != 0)
 		goto out;
 	if (json_dump_callback(o, proto_dump_cb, sb, JSON_COMPACT) != 0 ||
 	    secbuf_append(sb, "\n", 1) != 0) {

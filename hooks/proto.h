@@ -77,6 +77,10 @@ struct proto_record {
  * scope: the requested (effective) scopes, authorize and mint only.
  * peer: the client the request is for, or NULL.
  * event: notify only, e.g. "rotated".
+ * admin_token: rotate and retire only, a token allowed to manage the
+ * provider's API clients (minted from the record named by `admin=`).
+ * client_name, new_generation: rotate only, the new client to create.
+ * retire_client_id: retire only, the old client to delete.
  */
 struct proto_request {
 	enum proto_phase phase;
@@ -85,6 +89,10 @@ struct proto_request {
 	const char *scope;
 	const struct peer_ident *peer;
 	const char *event;
+	const struct secbuf *admin_token;
+	const char *client_name;
+	uint64_t new_generation;
+	const char *retire_client_id;
 };
 
 /*
