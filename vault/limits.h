@@ -94,6 +94,8 @@
 #define CV_AGENT_THREAD_STACK (512u * 1024u) /* worker threads */
 #define CV_AGENT_LIFETIME_MAX_S 31536000u /* --lifetime, one year */
 #define CV_AGENT_REFRESH_RETRY_S 10     /* after a failed refresh ahead */
+#define CV_AGENT_RECORD_TTL_MS 1000     /* a record's generation and scopes are
+                                           read from the vault again after this */
 #define CV_AGENT_AUDIT_DELAY_MS 1000    /* group commit: at most this late */
 #define CV_AGENT_AUDIT_BATCH_MAX 256    /* ... or at this many entries */
 #define CV_AGENT_AUDIT_PENDING_MAX 1024 /* then the agent refuses to issue */

@@ -100,6 +100,7 @@ vault_keys_new(const struct vault *v, const unsigned char *vmk,
 	if (sb == NULL)
 		return CV_E_NOMEM;
 	k = (struct vault_keys *)(void *)sb->data;
+	sb->len = sizeof(*k);
 	memcpy(k->vmk, vmk, sizeof(k->vmk));
 	kdf_subkey(k->record, KDF_SUBKEY_RECORD, vmk);
 	kdf_subkey(k->index, KDF_SUBKEY_INDEX, vmk);
@@ -495,6 +496,36 @@ out:
 	return rc;
 }
 
+int
+vault_clone(struct vault *v, struct vault **out)
+{
+	struct vault *c;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return CV_E_NOMEM;
+	memcpy(c->path, v->path, sizeof(c->path));
+	memcpy(c->vault_id, v->vault_id, sizeof(c->vault_id));
+	memcpy(c->unlocked_by, v->unlocked_by, sizeof(c->unlocked_by));
+	memcpy(c->actor, v->actor, sizeof(c->actor));
+	c->owner = v->owner;
+	c->store = v->store;
+	c->is_clone = 1;
+	if ((c->sealed = malloc(VAULT_SEALED_MAX)) == NULL)
+		goto fail;
+	if (v->keys != NULL) {
+		if ((c->keys_sb = secbuf_dup(v->keys_sb->data,
+		    v->keys_sb->len)) == NULL)
+			goto fail;
+		c->keys = (struct vault_keys *)(void *)c->keys_sb->data;
+	}
+	*out = c;
+	return 0;
+fail:
+	vault_free(&c);
+	return CV_E_NOMEM;
+}
+
 void
 vault_lock(struct vault *v)
 {
@@ -511,7 +542,8 @@ vault_free(struct vault **vp)
 	if (vp == NULL || (v = *vp) == NULL)
 		return;
 	vault_lock(v);
-	store_free(&v->store);
+	if (!v->is_clone)
+		store_free(&v->store);
 	free(v->sealed);
 	free(v);
 	*vp = NULL;

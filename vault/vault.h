@@ -43,6 +43,15 @@ int vault_create(const char *dir, const char *label,
 int vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
 
+/*
+ * A second handle on an open vault for another thread: it shares v's
+ * database environment (LMDB must be opened once per process) and copies
+ * its keys, so both can be used at the same time, each from one thread.
+ * v must outlive the clone.  Free it with vault_free().
+ */
+int vault_clone(struct vault *v, struct vault **out)
+    __attribute__((warn_unused_result));
+
 /* Lock (wipe every key) and free; accepts NULL, sets *vp to NULL. */
 void vault_free(struct vault **vp);
 

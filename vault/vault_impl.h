@@ -29,6 +29,7 @@ struct vault {
 	char actor[CV_AUDIT_FIELD_MAX + 1];
 	char subject[512];
 	unsigned char *sealed; /* VAULT_SEALED_MAX scratch for reads */
+	int is_clone;          /* the store belongs to another handle */
 };
 
 #define VAULT_RECORD_KEY_BYTES 32

@@ -309,6 +309,7 @@ vault_rekey(struct vault *v)
 	if ((nsb = secbuf_new(sizeof(*nk))) == NULL)
 		return CV_E_NOMEM;
 	nk = (struct vault_keys *)(void *)nsb->data;
+	nsb->len = sizeof(*nk);
 	seal_random(nk->vmk, sizeof(nk->vmk));
 	kdf_subkey(nk->record, KDF_SUBKEY_RECORD, nk->vmk);
 	kdf_subkey(nk->index, KDF_SUBKEY_INDEX, nk->vmk);

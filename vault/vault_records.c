@@ -78,7 +78,8 @@ vault_record_open(const struct vault *v, const struct vault_keys *k,
 
 struct get_ctx {
 	struct vault *v;
-	const unsigned char *key;
+	const char *name;
+	unsigned char *key;
 	unsigned char *sealed;
 	size_t len;
 };
@@ -88,6 +89,9 @@ vault_get_txn(struct store_txn *t, void *arg)
 {
 	struct get_ctx *c = arg;
 
+	/* The key inside the transaction: the keys may have just been
+	 * refreshed after another process rekeyed. */
+	vault_record_key(c->v->keys, c->name, c->key);
 	/* Copied out of the map before anything is decrypted. */
 	return store_get(t, STORE_RECORDS, c->key, VAULT_RECORD_KEY_BYTES,
 	    c->sealed, VAULT_SEALED_MAX, &c->len);
@@ -98,7 +102,7 @@ vault_record_get(struct vault *v, const char *name, struct secbuf *plain,
     struct record *r)
 {
 	unsigned char key[VAULT_RECORD_KEY_BYTES];
-	struct get_ctx c = { v, key, v->sealed, 0 };
+	struct get_ctx c = { v, name, key, v->sealed, 0 };
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -108,7 +112,6 @@ vault_record_get(struct vault *v, const char *name, struct secbuf *plain,
 		vault_set_subject(v, "invalid record name");
 		return CV_E_INVALID;
 	}
-	vault_record_key(v->keys, name, key);
 	if ((rc = vault_txn(v, 0, vault_get_txn, &c)) != 0) {
 		vault_set_subject(v, "record '%s'", name);
 		return rc;
@@ -150,6 +153,13 @@ vault_add_txn(struct store_txn *t, void *arg)
 	size_t i, len;
 	int rc;
 
+	/* Keys inside the transaction (see vault_get_txn); insert in key
+	 * order so B-tree pages fill up and stay hot. */
+	for (i = 0; i < c->n; i++) {
+		vault_record_key(c->v->keys, c->rs[i].name, c->items[i].key);
+		c->items[i].index = i;
+	}
+	qsort(c->items, c->n, sizeof(*c->items), vault_add_cmp);
 	if ((rc = audit_batch_begin(&ab, t, &c->v->keys->audit)) != 0)
 		return rc;
 	if ((sealed = malloc(VAULT_SEALED_MAX)) == NULL)
@@ -191,17 +201,13 @@ vault_records_add(struct vault *v, const struct record *rs, size_t n)
 		rc = CV_E_NOMEM;
 		goto out;
 	}
-	/* Insert in key order: B-tree pages fill up and stay hot. */
 	for (i = 0; i < n; i++) {
 		if (!record_name_is_valid(rs[i].name)) {
 			vault_set_subject(v, "invalid record name");
 			rc = CV_E_INVALID;
 			goto out;
 		}
-		vault_record_key(v->keys, rs[i].name, c.items[i].key);
-		c.items[i].index = i;
 	}
-	qsort(c.items, n, sizeof(*c.items), vault_add_cmp);
 	rc = vault_txn(v, 1, vault_add_txn, &c);
 	if (rc != 0 && c.failed != NULL)
 		vault_set_subject(v, "record '%s'", c.failed);

@@ -321,6 +321,18 @@ main(void)
 	test_failures_resume(&u, &ops);
 	test_manual_abort(&u, &ops);
 	test_grace_and_room(&u, &ops);
+	{
+		/* A clone shares the environment and has its own keys. */
+		struct vault *c = NULL;
+		struct record r;
+
+		ASSERT_INT_EQ(vault_clone(v, &c), 0);
+		ASSERT_INT_EQ(vault_record_get(c, "a", plain, &r), 0);
+		ASSERT_INT_EQ(vault_rekey(v), 0);
+		ASSERT_INT_EQ(vault_record_get(c, "b", plain, &r), 0);
+		vault_free(&c);
+		ASSERT_INT_EQ(vault_record_get(v, "a", plain, &r), 0);
+	}
 
 	secbuf_free(&plain);
 	vault_free(&v);
