@@ -131,6 +131,9 @@ cli_open_unlocked(struct cli *c, struct vault **out)
 		vault_free(&v);
 		return rc;
 	}
+	if (!vault_unlock_is_audited(v))
+		cli_warn(c, "the disk is full: this unlock is not in the audit "
+		    "log; free disk space");
 	*out = v;
 	return 0;
 }

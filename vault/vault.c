@@ -63,6 +63,12 @@ vault_unlocked_by(const struct vault *v)
 }
 
 int
+vault_unlock_is_audited(const struct vault *v)
+{
+	return !v->unaudited;
+}
+
+int
 vault_is_unlocked(const struct vault *v)
 {
 	return v->keys != NULL;
@@ -676,7 +682,14 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
 	if (v->actor[0] == '\0')
 		snprintf(v->actor, sizeof(v->actor), "keyslot:%s",
 		    c.label_used);
-	if ((rc = vault_txn(v, 1, vault_unlock_audit_txn, v)) != 0) {
+	rc = vault_txn(v, 1, vault_unlock_audit_txn, v);
+	if (rc == CV_E_NOSPACE) {
+		/* A full disk must not lock people out of reading; every
+		 * change still needs space and is refused on its own. */
+		v->unaudited = 1;
+		return 0;
+	}
+	if (rc != 0) {
 		vault_set_subject(v, "cannot record the unlock in the audit "
 		    "log");
 		vault_lock(v);

@@ -60,10 +60,15 @@ void vault_free(struct vault **vp);
  * (KEYSLOT_KEYFILE), trying each slot of that kind, or only the slot named
  * by label when it is not NULL.  CV_E_AUTH when nothing opens;
  * CV_E_INTEGRITY (subject: the slot) when a slot is damaged and no other
- * one opened.  Appends an "unlock" audit entry.
+ * one opened.  Appends an "unlock" audit entry (see
+ * vault_unlock_is_audited for a full disk).
  */
 int vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
     size_t len, const char *label) __attribute__((warn_unused_result));
+
+/* 0 when the disk was too full to append the unlock's audit entry (the
+ * unlock still succeeds, so a full disk does not lock anyone out). */
+int vault_unlock_is_audited(const struct vault *v);
 
 /* Wipe the keys; the vault stays open. */
 void vault_lock(struct vault *v);

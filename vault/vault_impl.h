@@ -30,6 +30,7 @@ struct vault {
 	char subject[512];
 	unsigned char *sealed; /* VAULT_SEALED_MAX scratch for reads */
 	int is_clone;          /* the store belongs to another handle */
+	int unaudited;         /* the disk was full when it unlocked */
 };
 
 #define VAULT_RECORD_KEY_BYTES 32
