@@ -28,6 +28,12 @@ static const struct {
 	{ "rekey", cmd_rekey, "replace the vault master key" },
 	{ "audit", cmd_audit, "print or verify the audit log" },
 	{ "check", cmd_check, "verify keyslots, records and the audit log" },
+	{ "rotate", cmd_rotate, "replace a secret (new API client), resumable" },
+	{ "policy", cmd_policy, "when the agent may rotate a record itself" },
+	{ "agent", cmd_agent, "unlock once and serve tokens on a socket" },
+	{ "token", cmd_token, "get a short-lived token from the agent" },
+	{ "exec", cmd_exec, "run a command with a token in its environment" },
+	{ "lock", cmd_lock, "make the agent wipe its keys and tokens" },
 };
 
 static void

@@ -174,8 +174,17 @@ output_record_json(const struct record *r)
 		    "revealable", !(g->flags & GEN_F_NO_REVEAL) &&
 		    g->revealed_at == 0 && !(g->flags & GEN_F_WIPED),
 		    "secret_wiped", (g->flags & GEN_F_WIPED) != 0));
+		json_object_set_new(json_array_get(gens, i), "client_deleted",
+		    json_boolean((g->flags & GEN_F_DELETED) != 0));
 	}
 	json_object_set_new(o, "generations", gens);
+	json_object_set_new(o, "rotation", json_pack("{s:s,s:I,s:s,s:I,s:I,s:s}",
+	    "step", record_step_name(r->rot.step),
+	    "generation", (json_int_t)r->rot.generation,
+	    "client_name", r->rot.client_name ? r->rot.client_name : "",
+	    "started_at", (json_int_t)r->rot.started_at,
+	    "attempts", (json_int_t)r->rot.attempts,
+	    "last_error", r->rot.last_error ? r->rot.last_error : ""));
 	return o;
 }
 
@@ -204,6 +213,14 @@ output_record_text(const struct record *r)
 		    g->client_id, cli_time(g->created_at, t1, sizeof(t1)),
 		    cli_time(g->activated_at, t2, sizeof(t2)),
 		    output_reveal_state(g, t3, sizeof(t3)),
-		    (g->flags & GEN_F_WIPED) ? " (secret wiped)" : "");
+		    (g->flags & GEN_F_WIPED) ? " (secret wiped)" :
+		    (g->flags & GEN_F_DELETED) ? " (client deleted)" : "");
 	}
+	if (r->rot.step != ROT_NONE)
+		printf("rotation:     %s, generation #%u (%s), %u failed "
+		    "attempt(s)%s%s; resume with 'credvault rotate %s'\n",
+		    record_step_name(r->rot.step), r->rot.generation,
+		    r->rot.client_name, r->rot.attempts,
+		    r->rot.last_error && r->rot.last_error[0] ? ": " : "",
+		    r->rot.last_error ? r->rot.last_error : "", r->name);
 }

@@ -6,14 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
-	libsodium-dev liblmdb-dev lmdb-utils libargon2-dev libjansson-dev
-	libcurl4-openssl-dev ca-certificates nodejs npm python3 curl xxd
-	util-linux passwd procps)
+	libsodium-dev liblmdb-dev libargon2-dev libjansson-dev
+	libcurl4-openssl-dev ca-certificates util-linux passwd procps)
+# Tools that may come from elsewhere (a NodeSource node ships its own npm):
+# a package only when the command is missing.
+CMDS=(node:nodejs npm:npm python3:python3 curl:curl xxd:xxd)
 
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing+=("$p")
+done
+for c in "${CMDS[@]}"; do
+	command -v "${c%%:*}" >/dev/null || missing+=("${c#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then

@@ -466,7 +466,7 @@ rotate_manual_fn(struct record *r, void *arg)
 	int rc;
 
 	if (r->rot.step != ROT_NONE)
-		return CV_E_BUSY;
+		return CV_E_REFUSED;
 	rotate_wipe(r, now);
 	if ((rc = rotate_make_room(r)) != 0)
 		return rc;
@@ -513,7 +513,7 @@ rotate_manual(struct vault *v, const char *name, const char *client_id,
 	rc = vault_record_update(v, name, rotate_manual_fn, &c,
 	    "rotate manual", NULL);
 	rotate_unlock(fd);
-	if (rc == CV_E_BUSY)
+	if (rc == CV_E_REFUSED)
 		snprintf(res->err, sizeof(res->err), "an automated rotation "
 		    "is in progress; finish it with 'credvault rotate %s' or "
 		    "abandon it with 'credvault rotate %s --abort'", name,

@@ -61,8 +61,8 @@ int rotate_run(struct vault *v, const char *name, uint32_t from_generation,
  * Manual rotation: a human created a new client (or secret) by hand.  The
  * new generation becomes active at once; the old one is retired (its
  * client is not deleted: the human does that).  client_id NULL keeps the
- * active generation's client id.  CV_E_BUSY while an automated rotation is
- * pending.
+ * active generation's client id.  CV_E_REFUSED while an automated rotation
+ * is pending.
  */
 int rotate_manual(struct vault *v, const char *name, const char *client_id,
     const struct secbuf *secret, struct rotate_result *res)

@@ -248,7 +248,7 @@ test_manual_abort(struct upstream *u, struct rotate_ops *ops)
 	/* An automated rotation stuck at verify blocks manual rotation. */
 	u->fail_verify = 1;
 	ASSERT_INT_EQ(rotate_run(v, "b", 0, ops, &res), CV_E_UPSTREAM);
-	ASSERT_INT_EQ(rotate_manual(v, "b", "x", s, &res), CV_E_BUSY);
+	ASSERT_INT_EQ(rotate_manual(v, "b", "x", s, &res), CV_E_REFUSED);
 	ASSERT_TRUE(strstr(res.err, "--abort") != NULL);
 	/* Abort deletes the pending client and drops the generation. */
 	ASSERT_INT_EQ(rotate_abort(v, "b", ops, &res), 0);

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* credvault agent: unlock once, then serve tokens on a Unix socket. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/daemon.h"
+#include "agent/listen.h"
+#include "agent/log.h"
+#include "agent/server.h"
+#include "cli/commands.h"
+#include "vault/err.h"
+#include "vault/limits.h"
+#include "vault/banned.h"
+
+#define AGENT_USAGE "[--socket PATH] [--socket-group GROUP] [--foreground] " \
+	"[--keyfile FILE] [--lifetime SEC]"
+
+static void
+agent_help(void)
+{
+	printf("usage: credvault agent " AGENT_USAGE "\n"
+	    "Unlock the vault once (passphrase from the global options or the "
+	    "terminal,\nor a key-file keyslot with --keyfile), then serve "
+	    "short-lived tokens to\nlocal processes on a Unix socket "
+	    "(docs/agent.md).\n\n"
+	    "  --socket PATH        socket (default $XDG_RUNTIME_DIR/"
+	    "credvault.sock)\n"
+	    "  --socket-group GROUP socket mode 0660 for this group (else "
+	    "0600)\n"
+	    "  --foreground         stay attached; log to stderr\n"
+	    "  --keyfile FILE       unlock with a key-file keyslot\n"
+	    "  --lifetime SEC       lock after SEC seconds without a request\n\n"
+	    "Without --foreground the agent detaches and prints shell commands "
+	    "that set\nCREDVAULT_SOCKET: eval \"$(credvault agent)\".  "
+	    "credvault lock or SIGTERM\nlocks it (SIGTERM also stops it); "
+	    "SIGHUP reads stack files again.\n");
+}
+
+/* Shell-quote path for the eval-able output ('...' with '\'' inside). */
+static void
+agent_print_env(const char *path, long pid)
+{
+	const char *p;
+
+	fputs("CREDVAULT_SOCKET='", stdout);
+	for (p = path; *p != '\0'; p++) {
+		if (*p == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(*p);
+	}
+	printf("'; export CREDVAULT_SOCKET;\necho credvault agent pid %ld;\n",
+	    pid);
+	fflush(stdout);
+}
+
+static int
+agent_default_socket(struct cli *c, char *buf, size_t len)
+{
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (dir == NULL || dir[0] != '/') {
+		cli_error(c, "no socket path: XDG_RUNTIME_DIR is not set; use "
+		    "--socket PATH (in a directory of your own)");
+		return CV_EXIT_USAGE;
+	}
+	n = snprintf(buf, len, "%s/credvault.sock", dir);
+	if (n < 0 || (size_t)n >= len) {
+		cli_error(c, "socket path '%s/credvault.sock' is too long; use "
+		    "--socket PATH", dir);
+		return CV_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Serve on ls until SIGTERM; v and ls are taken over. */
+static int
+agent_serve(struct cli *c, struct vault *v, struct listen_sock *ls,
+    const char *group, const struct server_opts *so, int foreground,
+    const char *warn)
+{
+	struct server *s = NULL;
+	const char *path = ls->path;
+	int r;
+
+	if ((r = server_block_signals()) != 0)
+		vault_free(&v);
+	else
+		r = server_new(v, so, &s);
+	v = NULL; /* transferred, even on failure */
+	if (r != 0) {
+		cli_error(c, "cannot start the agent: %s", cv_strerror(r));
+		listen_close(ls);
+		return CV_EXIT_FAILURE;
+	}
+	if (foreground) {
+		agent_print_env(path, (long)getpid());
+	} else {
+		log_to_syslog();
+		daemon_ready();
+	}
+	if (warn[0] != '\0')
+		log_warn("%s", warn);
+	log_info("serving tokens on '%s'%s%s", path, group != NULL ?
+	    " for group " : "", group != NULL ? group : "");
+	r = server_run(s, ls->fd);
+	server_free(&s);
+	listen_close(ls);
+	log_info("stopped");
+	return r == 0 ? 0 : CV_EXIT_FAILURE;
+}
+
+int
+cmd_agent(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "socket-group", required_argument, NULL, 'g' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "keyfile", required_argument, NULL, 'k' },
+		{ "lifetime", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server_opts so;
+	struct listen_sock ls;
+	struct vault *v = NULL;
+	const char *path = c->socket, *group = NULL;
+	char def[LISTEN_PATH_MAX], warn[256], why[1024];
+	unsigned long n;
+	int ch, r, foreground = 0, status;
+	pid_t child;
+
+	memset(&so, 0, sizeof(so));
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			path = optarg;
+			break;
+		case 'g':
+			group = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'k':
+			c->keyfile = optarg;
+			break;
+		case 'l':
+			if (cli_parse_u32(optarg, 1, CV_AGENT_LIFETIME_MAX_S,
+			    &n) != 0) {
+				cli_error(c, "--lifetime needs seconds in 1..%u",
+				    CV_AGENT_LIFETIME_MAX_S);
+				return CV_EXIT_USAGE;
+			}
+			so.lifetime_s = (unsigned)n;
+			break;
+		case 'h':
+			agent_help();
+			return 0;
+		default:
+			return cli_usage(c, AGENT_USAGE);
+		}
+	}
+	if (optind != argc)
+		return cli_usage(c, AGENT_USAGE);
+	if (path == NULL) {
+		if ((r = agent_default_socket(c, def, sizeof(def))) != 0)
+			return r;
+		path = def;
+	}
+	/* Before any key is in memory. */
+	if (daemon_harden(warn, sizeof(warn)) != 0) {
+		cli_error(c, "cannot disable core files for the agent; not "
+		    "starting");
+		return CV_EXIT_FAILURE;
+	}
+	if (!foreground) {
+		r = daemon_fork(&child, &status);
+		if (r < 0) {
+			cli_error(c, "cannot start the agent in the background; "
+			    "try --foreground");
+			return CV_EXIT_FAILURE;
+		}
+		if (r == 1) {
+			agent_print_env(path, (long)child);
+			return 0;
+		}
+		if (r == 2)
+			return status;
+	}
+	/* The agent itself (foreground, or the detached child).  The socket
+	 * first: a bad directory is refused before anyone types a
+	 * passphrase; early clients wait in the backlog meanwhile. */
+	if ((r = listen_open(path, group, &ls, why, sizeof(why))) != 0) {
+		cli_error(c, "%s", why);
+		return cv_exit_code(r);
+	}
+	if ((r = cli_open_unlocked(c, &v)) != 0) {
+		listen_close(&ls);
+		return r;
+	}
+	return agent_serve(c, v, &ls, group, &so, foreground, warn);
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/* credvault exec: run a command with a token (never the secret) in its env. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "agent/credvault.h"
+#include "agent/tokenmsg.h"
+#include "cli/commands.h"
+#include "vault/err.h"
+#include "vault/limits.h"
+#include "vault/banned.h"
+
+#define EXEC_USAGE "NAME [--socket PATH] [--scope S] [--min-ttl SEC] " \
+	"[--env VAR] -- CMD [ARGS...]"
+#define EXEC_DEFAULT_VAR "CREDVAULT_TOKEN"
+#define EXEC_VAR_MAX 128
+#define EXEC_CANNOT_RUN 127 /* like env(1) */
+
+static void
+exec_help(void)
+{
+	printf("usage: credvault exec " EXEC_USAGE "\n"
+	    "Get a token for record NAME from the agent and run CMD with it "
+	    "in the\nenvironment variable VAR (default " EXEC_DEFAULT_VAR
+	    ").  The token is\nshort-lived; the secret never leaves the "
+	    "agent.  CMD is found on PATH.\n\n"
+	    "  --socket PATH, --scope S, --min-ttl SEC  as for credvault "
+	    "token\n"
+	    "  --env VAR      the variable to set ([A-Za-z_][A-Za-z0-9_]*)\n\n"
+	    "exit codes: those of CMD; else as credvault token, and 127 when "
+	    "CMD cannot\nbe run\n");
+}
+
+/*
+ * Seed jansson's hash from getrandom(2) before its first object, instead
+ * of its own open/read/close of /dev/urandom: this command runs in every
+ * script that needs a token, so its start-up counts (bench/agent).
+ */
+static void
+exec_seed_json(void)
+{
+	size_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+		json_object_seed(seed | 1);
+}
+
+static int
+exec_var_is_valid(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0' || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i == EXEC_VAR_MAX)
+			return 0;
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+cmd_exec(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "scope", required_argument, NULL, 'c' },
+		{ "min-ttl", required_argument, NULL, 't' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct credvault_token *t = NULL;
+	const char *path = c->socket, *scope = NULL, *var = EXEC_DEFAULT_VAR;
+	const char *name;
+	char def[256], cls[CREDVAULT_ERROR_MAX + 1], msg[1024];
+	char **cmd;
+	unsigned long ttl = 0;
+	int ch, r, dd;
+
+	/* Options end at "--"; what follows is the command. */
+	for (dd = 1; dd < argc && strcmp(argv[dd], "--") != 0; dd++)
+		;
+	while ((ch = getopt_long(dd, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			path = optarg;
+			break;
+		case 'c':
+			scope = optarg;
+			break;
+		case 't':
+			if (cli_parse_u32(optarg, 0, CV_EXPIRES_IN_MAX,
+			    &ttl) != 0) {
+				cli_error(c, "--min-ttl needs seconds in 0..%d",
+				    CV_EXPIRES_IN_MAX);
+				return CV_EXIT_USAGE;
+			}
+			break;
+		case 'e':
+			var = optarg;
+			break;
+		case 'h':
+			exec_help();
+			return 0;
+		default:
+			return cli_usage(c, EXEC_USAGE);
+		}
+	}
+	if (optind + 1 != dd || dd + 1 >= argc)
+		return cli_usage(c, EXEC_USAGE);
+	if (!exec_var_is_valid(var)) {
+		cli_error(c, "--env '%s' is not a variable name; use letters, "
+		    "digits and '_'", var);
+		return CV_EXIT_USAGE;
+	}
+	name = argv[optind];
+	cmd = argv + dd + 1;
+	if (path == NULL) {
+		if (credvault_socket_path(def, sizeof(def)) != 0) {
+			cli_error(c, "no agent socket: set CREDVAULT_SOCKET (eval "
+			    "\"$(credvault agent)\" does) or XDG_RUNTIME_DIR, "
+			    "or use --socket PATH");
+			return CV_EXIT_FAILURE;
+		}
+		path = def;
+	}
+	exec_seed_json();
+	r = credvault_fetch_token(path, name, scope, (unsigned)ttl, &t, cls,
+	    sizeof(cls));
+	if (r == CREDVAULT_INVALID) {
+		cli_error(c, "invalid record name, scope or socket path");
+		return CV_EXIT_USAGE;
+	}
+	if (r != CREDVAULT_OK) {
+		r = tokenmsg_explain(r, cls, name, path, msg, sizeof(msg));
+		cli_error(c, "%s", msg);
+		return r;
+	}
+	/* The environment is the command's to read: that is the point, and
+	 * why tokens are short-lived. */
+	r = setenv(var, credvault_token_value(t), 1);
+	credvault_token_free(&t);
+	if (r != 0) {
+		cli_error(c, "cannot set %s: %s", var, strerror(errno));
+		return CV_EXIT_FAILURE;
+	}
+	execvp(cmd[0], cmd);
+	cli_error(c, "cannot run '%s': %s", cmd[0], strerror(errno));
+	return EXEC_CANNOT_RUN;
+}
