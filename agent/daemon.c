@@ -25,19 +25,6 @@
 
 static int daemon_ready_fd = -1;
 
-static void daemon_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-daemon_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 int
 daemon_harden(char *warn, size_t warnlen)
 {
@@ -59,14 +46,14 @@ daemon_harden(char *warn, size_t warnlen)
 	 * and LMDB's map are not all faulted in up front. */
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    geteuid() != 0) {
-		daemon_why(warn, warnlen, "not locking all memory: "
+		cv_why(warn, warnlen, "not locking all memory: "
 		    "RLIMIT_MEMLOCK is %llu KiB (raise it, e.g. LimitMEMLOCK="
 		    "infinity); keys and tokens stay in locked buffers",
 		    (unsigned long long)rl.rlim_cur / 1024);
 		return 0;
 	}
 	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0)
-		daemon_why(warn, warnlen, "cannot lock all memory: %s; keys "
+		cv_why(warn, warnlen, "cannot lock all memory: %s; keys "
 		    "and tokens stay in locked buffers", strerror(errno));
 	return 0;
 }

@@ -23,19 +23,6 @@
 #define LISTEN_BACKLOG 4096 /* the kernel caps it at somaxconn */
 #define LISTEN_GR_BUF 65536
 
-static void listen_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-listen_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* A group name or number. */
 static int
 listen_group(const char *group, gid_t *gid, char *why, size_t whylen)
@@ -59,7 +46,7 @@ listen_group(const char *group, gid_t *gid, char *why, size_t whylen)
 		*gid = gr.gr_gid;
 	free(buf);
 	if (res == NULL) {
-		listen_why(why, whylen, "no group '%s'%s%s; create it or "
+		cv_why(why, whylen, "no group '%s'%s%s; create it or "
 		    "give an existing --socket-group", group, e != 0 ? ": " :
 		    "", e != 0 ? strerror(e) : "");
 		return CV_E_NOTFOUND;
@@ -78,38 +65,38 @@ listen_dir(const char *dir, int have_gid, gid_t gid, char *why,
 		/* New: hand it to the group, searchable only (0710). */
 		if (have_gid && (chown(dir, (uid_t)-1, gid) != 0 ||
 		    chmod(dir, 0710) != 0)) {
-			listen_why(why, whylen, "cannot give socket directory "
+			cv_why(why, whylen, "cannot give socket directory "
 			    "'%s' to group %lu: %s", dir, (unsigned long)gid,
 			    strerror(errno));
 			return CV_E_PERM;
 		}
 	} else if (errno != EEXIST) {
-		listen_why(why, whylen, "cannot create socket directory '%s': "
+		cv_why(why, whylen, "cannot create socket directory '%s': "
 		    "%s; create it (mode 0700) or choose another --socket",
 		    dir, strerror(errno));
 		return CV_E_IO;
 	}
 	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		listen_why(why, whylen, "socket directory '%s' is not a "
+		cv_why(why, whylen, "socket directory '%s' is not a "
 		    "directory", dir);
 		return CV_E_PERM;
 	}
 	if (st.st_uid != geteuid()) {
-		listen_why(why, whylen, "socket directory '%s' is owned by uid "
+		cv_why(why, whylen, "socket directory '%s' is owned by uid "
 		    "%lu, not by this user (uid %lu); choose a directory of "
 		    "your own", dir, (unsigned long)st.st_uid,
 		    (unsigned long)geteuid());
 		return CV_E_PERM;
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		listen_why(why, whylen, "socket directory '%s' is writable by "
+		cv_why(why, whylen, "socket directory '%s' is writable by "
 		    "%s; chmod go-w '%s' or choose another --socket", dir,
 		    (st.st_mode & S_IWOTH) != 0 ? "others" : "its group", dir);
 		return CV_E_PERM;
 	}
 	if (have_gid && ((st.st_mode & S_IXGRP) == 0 || st.st_gid != gid) &&
 	    (st.st_mode & S_IXOTH) == 0) {
-		listen_why(why, whylen, "socket directory '%s' is not "
+		cv_why(why, whylen, "socket directory '%s' is not "
 		    "searchable by group %lu, whose members could not reach "
 		    "the socket; chgrp and chmod g+x it", dir,
 		    (unsigned long)gid);
@@ -130,12 +117,12 @@ listen_lock(const char *path, struct listen_sock *ls, char *why,
 	ls->lockfd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (ls->lockfd < 0) {
-		listen_why(why, whylen, "cannot open lock file '%s': %s", lock,
+		cv_why(why, whylen, "cannot open lock file '%s': %s", lock,
 		    strerror(errno));
 		return CV_E_IO;
 	}
 	if (flock(ls->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		listen_why(why, whylen, "another agent is serving '%s'; stop "
+		cv_why(why, whylen, "another agent is serving '%s'; stop "
 		    "it first (credvault lock, or kill it) or choose another "
 		    "--socket", path);
 		return CV_E_BUSY;
@@ -143,13 +130,13 @@ listen_lock(const char *path, struct listen_sock *ls, char *why,
 	if (lstat(path, &st) != 0)
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {
-		listen_why(why, whylen, "'%s' exists and is not a socket; "
+		cv_why(why, whylen, "'%s' exists and is not a socket; "
 		    "remove it or choose another --socket", path);
 		return CV_E_EXISTS;
 	}
 	/* We hold the lock, so no agent serves this one: stale. */
 	if (unlink(path) != 0) {
-		listen_why(why, whylen, "cannot remove stale socket '%s': %s",
+		cv_why(why, whylen, "cannot remove stale socket '%s': %s",
 		    path, strerror(errno));
 		return CV_E_IO;
 	}
@@ -172,7 +159,7 @@ listen_open(const char *path, const char *group, struct listen_sock *out,
 	out->fd = out->lockfd = -1;
 	why[0] = '\0';
 	if (path[0] != '/' || strlen(path) >= sizeof(sa.sun_path)) {
-		listen_why(why, whylen, "socket path '%s' must be absolute and "
+		cv_why(why, whylen, "socket path '%s' must be absolute and "
 		    "shorter than %zu bytes", path, sizeof(sa.sun_path));
 		return CV_E_INVALID;
 	}
@@ -193,7 +180,7 @@ listen_open(const char *path, const char *group, struct listen_sock *out,
 	out->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (out->fd < 0) {
-		listen_why(why, whylen, "socket: %s", strerror(errno));
+		cv_why(why, whylen, "socket: %s", strerror(errno));
 		goto out;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -204,20 +191,20 @@ listen_open(const char *path, const char *group, struct listen_sock *out,
 	r = bind(out->fd, (struct sockaddr *)&sa, sizeof(sa));
 	(void)umask(old);
 	if (r != 0) {
-		listen_why(why, whylen, "cannot bind '%s': %s", path,
+		cv_why(why, whylen, "cannot bind '%s': %s", path,
 		    strerror(errno));
 		r = CV_E_IO;
 		goto out;
 	}
 	if (group != NULL && (chown(path, (uid_t)-1, gid) != 0 ||
 	    chmod(path, 0660) != 0)) {
-		listen_why(why, whylen, "cannot give socket '%s' to group %lu: "
+		cv_why(why, whylen, "cannot give socket '%s' to group %lu: "
 		    "%s", path, (unsigned long)gid, strerror(errno));
 		r = CV_E_PERM;
 		goto out;
 	}
 	if (lstat(path, &st) != 0 || listen(out->fd, LISTEN_BACKLOG) != 0) {
-		listen_why(why, whylen, "cannot listen on '%s': %s", path,
+		cv_why(why, whylen, "cannot listen on '%s': %s", path,
 		    strerror(errno));
 		r = CV_E_IO;
 		goto out;

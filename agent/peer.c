@@ -28,21 +28,6 @@
 
 #define PEER_NGROUPS_KERNEL_MAX 65536 /* NGROUPS_MAX on Linux */
 
-static void peer_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-peer_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* Supplementary groups; on any doubt the list is marked truncated. */
 static void
 peer_groups(int fd, struct peer_ident *id)
@@ -117,16 +102,16 @@ peer_identify(int fd, struct peer_ident *id, char *why, size_t whylen)
 	int pidfd;
 
 	peer_ident_init(id);
-	peer_why(why, whylen, "%s", "");
+	cv_why(why, whylen, "%s", "");
 	memset(&uc, 0, sizeof(uc));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0 ||
 	    len != (socklen_t)sizeof(uc)) {
-		peer_why(why, whylen, "no peer credentials: %s",
+		cv_why(why, whylen, "no peer credentials: %s",
 		    strerror(errno));
 		return CV_E_DENIED;
 	}
 	if (uc.pid <= 0 || uc.uid == (uid_t)-1 || uc.gid == (gid_t)-1) {
-		peer_why(why, whylen, "no peer credentials (pid %ld, uid %ld, "
+		cv_why(why, whylen, "no peer credentials (pid %ld, uid %ld, "
 		    "gid %ld)", (long)uc.pid, (long)uc.uid, (long)uc.gid);
 		return CV_E_DENIED;
 	}

@@ -58,19 +58,6 @@ struct policy_run {
 	enum policy_fault fault[CV_STACK_LINES_MAX];
 };
 
-static void policy_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-policy_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static void
 policy_lock(struct policy *p)
 {
@@ -215,7 +202,7 @@ policy_load(const struct policy *p, const char *name)
 		s->unusable = 1;
 		stack_free(&s->st);
 		if (s->problem[0] == '\0')
-			policy_why(s->problem, sizeof(s->problem), "stack "
+			cv_why(s->problem, sizeof(s->problem), "stack "
 			    "file for '%s' unusable: %s", name, cv_strerror(r));
 		log_err("record '%s': stack file refused, every request "
 		    "for it is denied: %s", name, s->problem);
@@ -349,7 +336,7 @@ policy_run_exec(struct policy_run *run, const struct stack_entry *e,
 			proto_rotate_reply_clear(&rot);
 		}
 		if (rc != 0) {
-			policy_why(why, whylen, "hook '%s' printed a bad %s "
+			cv_why(why, whylen, "hook '%s' printed a bad %s "
 			    "reply: %s", e->path, proto_phase_name(run->phase),
 			    dwhy);
 			run->fault[idx] = POLICY_FAULT_ERROR;
@@ -362,11 +349,11 @@ policy_run_exec(struct policy_run *run, const struct stack_entry *e,
 	    proto_error_decode(res.out->data, res.out->len, &er, NULL, 0) == 0) {
 		*reply = res.out;
 		res.out = NULL; /* transferred */
-		policy_why(why, whylen, "hook '%s' failed: %s%s%s", e->path,
+		cv_why(why, whylen, "hook '%s' failed: %s%s%s", e->path,
 		    er.error, er.description[0] != '\0' ? ": " : "",
 		    er.description);
 	} else if (r == PROTO_FAIL) {
-		policy_why(why, whylen, "hook '%s' failed (exit 1)", e->path);
+		cv_why(why, whylen, "hook '%s' failed (exit 1)", e->path);
 	}
 out:
 	exec_result_clear(&res);
@@ -424,16 +411,16 @@ policy_authorize(struct policy *p, const struct policy_stack *s,
 	memset(out, 0, sizeof(*out));
 	out->verdict = POLICY_DENY;
 	if (s->unusable) {
-		policy_why(out->reason, sizeof(out->reason), "%s", s->problem);
+		cv_why(out->reason, sizeof(out->reason), "%s", s->problem);
 		return;
 	}
 	if (s->st == NULL || !stack_has_phase(s->st, PROTO_AUTHORIZE)) {
 		if (peer->uid == p->agent_uid) {
 			out->verdict = POLICY_ALLOW;
-			policy_why(out->reason, sizeof(out->reason), "no "
+			cv_why(out->reason, sizeof(out->reason), "no "
 			    "authorize rule: the agent's own uid");
 		} else {
-			policy_why(out->reason, sizeof(out->reason), "no "
+			cv_why(out->reason, sizeof(out->reason), "no "
 			    "authorize rule (%s): only uid %lu is allowed",
 			    s->st == NULL ? "no stack file" :
 			    "no authorize line", (unsigned long)p->agent_uid);
@@ -444,7 +431,7 @@ policy_authorize(struct policy *p, const struct policy_stack *s,
 	    &fault);
 	if (v.result == PROTO_SUCCESS)
 		out->verdict = POLICY_ALLOW;
-	policy_why(out->reason, sizeof(out->reason), "%s",
+	cv_why(out->reason, sizeof(out->reason), "%s",
 	    v.result == PROTO_SUCCESS ? "authorize stack allowed" : v.reason);
 	stack_verdict_clear(&v);
 }
@@ -457,17 +444,17 @@ policy_mint_class(const struct stack_verdict *v, enum policy_fault fault,
 	struct proto_error_reply er;
 
 	if (v->result == PROTO_ERROR) {
-		policy_why(cls, clslen, "%s", fault == POLICY_FAULT_TIMEOUT ?
+		cv_why(cls, clslen, "%s", fault == POLICY_FAULT_TIMEOUT ?
 		    "hook_timeout" : fault == POLICY_FAULT_REFUSED ?
 		    "hook_refused" : "hook_error");
 		return;
 	}
 	if (v->reply != NULL && proto_error_decode(v->reply->data,
 	    v->reply->len, &er, NULL, 0) == 0 && wire_class_is_valid(er.error)) {
-		policy_why(cls, clslen, "%s", er.error);
+		cv_why(cls, clslen, "%s", er.error);
 		return;
 	}
-	policy_why(cls, clslen, "mint_failed");
+	cv_why(cls, clslen, "mint_failed");
 }
 
 void
@@ -483,8 +470,8 @@ policy_mint(struct policy *p, const struct policy_stack *s,
 	memset(out, 0, sizeof(*out));
 	out->verdict = POLICY_FAIL;
 	if (s->unusable) {
-		policy_why(out->cls, sizeof(out->cls), "policy_error");
-		policy_why(out->reason, sizeof(out->reason), "%s", s->problem);
+		cv_why(out->cls, sizeof(out->cls), "policy_error");
+		cv_why(out->reason, sizeof(out->reason), "%s", s->problem);
 		return;
 	}
 	if (s->st != NULL && stack_has_phase(s->st, PROTO_MINT))
@@ -493,24 +480,24 @@ policy_mint(struct policy *p, const struct policy_stack *s,
 	if (v.result == PROTO_SUCCESS && v.reply == NULL) {
 		v.result = PROTO_ERROR;
 		fault = POLICY_FAULT_ERROR;
-		policy_why(v.reason, sizeof(v.reason), "%s: no module printed "
+		cv_why(v.reason, sizeof(v.reason), "%s: no module printed "
 		    "a mint reply", st->file);
 	}
 	if (v.result == PROTO_SUCCESS) {
 		if (proto_mint_decode(v.reply->data, v.reply->len, &out->mint,
 		    why, sizeof(why)) == 0) {
 			out->verdict = POLICY_ALLOW;
-			policy_why(out->reason, sizeof(out->reason), "minted by "
+			cv_why(out->reason, sizeof(out->reason), "minted by "
 			    "%s line %u", st->file,
 			    st->entries[v.decisive].line);
 		} else {
-			policy_why(out->cls, sizeof(out->cls), "hook_error");
-			policy_why(out->reason, sizeof(out->reason), "bad mint "
+			cv_why(out->cls, sizeof(out->cls), "hook_error");
+			cv_why(out->reason, sizeof(out->reason), "bad mint "
 			    "reply: %s", why);
 		}
 	} else {
 		policy_mint_class(&v, fault, out->cls, sizeof(out->cls));
-		policy_why(out->reason, sizeof(out->reason), "%s", v.reason);
+		cv_why(out->reason, sizeof(out->reason), "%s", v.reason);
 	}
 	stack_verdict_clear(&v);
 }
@@ -537,7 +524,7 @@ policy_run_phase(struct policy *p, const struct policy_stack *s,
 	if (v->result == PROTO_SUCCESS && proto_phase_has_reply(phase) &&
 	    v->reply == NULL) {
 		v->result = PROTO_ERROR;
-		policy_why(v->reason, sizeof(v->reason), "%s: no module printed "
+		cv_why(v->reason, sizeof(v->reason), "%s: no module printed "
 		    "a %s reply", s->st->file, proto_phase_name(phase));
 	}
 	return 0;

@@ -28,22 +28,6 @@ struct rotation_hooks {
 	struct secbuf *plain;        /* the admin record, while minting */
 };
 
-static void
-rotation_why(char *why, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-rotation_why(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
-
 /* The record fields a hook sees, with g's client id. */
 static void
 rotation_record(const struct record *r, const struct generation *g,
@@ -75,7 +59,7 @@ rotation_mint(struct rotation_hooks *h, const struct policy_stack *s,
 
 	memset(out, 0, sizeof(*out));
 	if (g == NULL || g->secret_len == 0) {
-		rotation_why(err, errlen, "'%s' has no usable secret",
+		cv_why(err, errlen, "'%s' has no usable secret",
 		    r->name);
 		return CV_E_NOTFOUND;
 	}
@@ -96,7 +80,7 @@ rotation_mint(struct rotation_hooks *h, const struct policy_stack *s,
 	secbuf_free(&request);
 	if (out->verdict != POLICY_ALLOW) {
 		/* A failed outcome owns nothing; its class stays for callers. */
-		rotation_why(err, errlen, "%s (%s)", out->cls, out->reason);
+		cv_why(err, errlen, "%s (%s)", out->cls, out->reason);
 		return CV_E_UPSTREAM;
 	}
 	return 0;
@@ -114,7 +98,7 @@ rotation_admin_token(struct rotation_hooks *h, char *err, size_t errlen)
 	if (h->admin[0] == '\0' || h->admin_token != NULL)
 		return 0;
 	if ((rc = vault_record_get(h->v, h->admin, h->plain, &r)) != 0) {
-		rotation_why(err, errlen, "admin record '%s': %s", h->admin,
+		cv_why(err, errlen, "admin record '%s': %s", h->admin,
 		    cv_strerror(rc));
 		return rc == CV_E_NOTFOUND ? CV_E_NOTFOUND : rc;
 	}
@@ -143,7 +127,7 @@ rotation_phase(struct rotation_hooks *h, enum proto_phase phase,
 
 	memset(v, 0, sizeof(*v));
 	if ((rc = proto_request_encode(req, &request)) != 0) {
-		rotation_why(err, errlen, "cannot encode the %s request",
+		cv_why(err, errlen, "cannot encode the %s request",
 		    proto_phase_name(phase));
 		return rc;
 	}
@@ -156,10 +140,10 @@ rotation_phase(struct rotation_hooks *h, enum proto_phase phase,
 
 		if (v->reply != NULL && proto_error_decode(v->reply->data,
 		    v->reply->len, &er, NULL, 0) == 0)
-			rotation_why(err, errlen, "%s: %s", er.error,
+			cv_why(err, errlen, "%s: %s", er.error,
 			    er.description[0] ? er.description : v->reason);
 		else
-			rotation_why(err, errlen, "%s", v->reason);
+			cv_why(err, errlen, "%s", v->reason);
 		rc = CV_E_UPSTREAM;
 	}
 	return rc;
@@ -199,7 +183,7 @@ rotation_create(void *ctx, const struct record *r, const char *client_name,
 	rc = rotation_phase(h, PROTO_ROTATE, &req, &v, err, errlen);
 	secbuf_free(&old);
 	if (rc == CV_E_NOTFOUND) {
-		rotation_why(err, errlen, "the stack of '%s' has no rotate "
+		cv_why(err, errlen, "the stack of '%s' has no rotate "
 		    "line; add one to hooks.d (see docs/rotation.md) or "
 		    "rotate by hand with --secret-stdin", r->name);
 		return CV_E_UPSTREAM;
@@ -208,7 +192,7 @@ rotation_create(void *ctx, const struct record *r, const char *client_name,
 		goto out;
 	if ((rc = proto_rotate_decode(v.reply->data, v.reply->len, &reply,
 	    why, sizeof(why))) != 0) {
-		rotation_why(err, errlen, "bad rotate reply: %s", why);
+		cv_why(err, errlen, "bad rotate reply: %s", why);
 		rc = CV_E_UPSTREAM;
 		goto out;
 	}
@@ -301,7 +285,7 @@ rotation_find_admin(struct rotation_hooks *h, char *why, size_t whylen)
 				continue;
 			if (!record_name_is_valid(a + 6) ||
 			    (h->admin[0] != '\0' && strcmp(h->admin, a + 6))) {
-				rotation_why(why, whylen, "%s:%u: admin= must "
+				cv_why(why, whylen, "%s:%u: admin= must "
 				    "name one record", st->file, e->line);
 				return CV_E_INVALID;
 			}
@@ -336,7 +320,7 @@ rotation_hooks_new(struct vault *v, struct policy *p, const char *name,
 		rc = policy_new(vault_path(v), vault_owner(v), getuid(),
 		    CV_HOOKDIR "/oauth2-mint", 0, &p);
 		if (rc != 0) {
-			rotation_why(why, whylen, "cannot set up the hooks of "
+			cv_why(why, whylen, "cannot set up the hooks of "
 			    "'%s'", vault_path(v));
 			goto out;
 		}
@@ -346,7 +330,7 @@ rotation_hooks_new(struct vault *v, struct policy *p, const char *name,
 	if ((rc = policy_get(p, name, 0, &h->stack)) != 0)
 		goto out;
 	if (policy_stack_problem(h->stack)[0] != '\0') {
-		rotation_why(why, whylen, "%s", policy_stack_problem(h->stack));
+		cv_why(why, whylen, "%s", policy_stack_problem(h->stack));
 		rc = CV_E_PERM;
 		goto out;
 	}

@@ -70,21 +70,6 @@ static const struct {
 	{ "server_error", CV_E_UPSTREAM, "upstream failed" },
 };
 
-static void wire_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-wire_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 const char *
 wire_op_name(enum wire_op op)
 {
@@ -190,13 +175,13 @@ wire_get_text(json_t *v, const char *key, char *dst, size_t max, int spaces,
 	size_t n;
 
 	if (!json_is_string(v)) {
-		wire_why(why, whylen, "\"%s\" is not a string", key);
+		cv_why(why, whylen, "\"%s\" is not a string", key);
 		return CV_E_PROTO;
 	}
 	s = json_string_value(v);
 	n = json_string_length(v);
 	if ((n == 0 && !empty_ok) || !wire_text_is_valid(s, n, max, spaces)) {
-		wire_why(why, whylen, "\"%s\" is empty, too long or not "
+		cv_why(why, whylen, "\"%s\" is empty, too long or not "
 		    "printable ASCII", key);
 		return CV_E_PROTO;
 	}
@@ -211,7 +196,7 @@ wire_get_uint(json_t *v, const char *key, json_int_t max, json_int_t *out,
 {
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    json_integer_value(v) > max) {
-		wire_why(why, whylen, "\"%s\" is not an integer in 0..%lld",
+		cv_why(why, whylen, "\"%s\" is not an integer in 0..%lld",
 		    key, (long long)max);
 		return CV_E_PROTO;
 	}
@@ -230,13 +215,13 @@ wire_parse_object(const void *p, size_t len, json_t **out, char *why,
 	*out = NULL;
 	j = json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL) {
-		wire_why(why, whylen, "not one JSON value (error at byte %d)",
+		cv_why(why, whylen, "not one JSON value (error at byte %d)",
 		    jerr.position);
 		return CV_E_PROTO;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		wire_why(why, whylen, "not a JSON object");
+		cv_why(why, whylen, "not a JSON object");
 		return CV_E_PROTO;
 	}
 	*out = j;
@@ -249,11 +234,11 @@ wire_check_version(json_t *j, char *why, size_t whylen)
 	json_t *v = json_object_get(j, "v");
 
 	if (!json_is_integer(v)) {
-		wire_why(why, whylen, "\"v\" is missing or not an integer");
+		cv_why(why, whylen, "\"v\" is missing or not an integer");
 		return CV_E_PROTO;
 	}
 	if (json_integer_value(v) != WIRE_VERSION) {
-		wire_why(why, whylen, "protocol version %lld is not %d",
+		cv_why(why, whylen, "protocol version %lld is not %d",
 		    (long long)json_integer_value(v), WIRE_VERSION);
 		return CV_E_VERSION;
 	}
@@ -271,9 +256,9 @@ wire_request_decode(const void *p, size_t len, struct wire_request *out,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	wire_why(why, whylen, "%s", "");
+	cv_why(why, whylen, "%s", "");
 	if (len > CV_REQUEST_MAX) {
-		wire_why(why, whylen, "request over %u bytes",
+		cv_why(why, whylen, "request over %u bytes",
 		    (unsigned)CV_REQUEST_MAX);
 		return CV_E_TOOBIG;
 	}
@@ -283,7 +268,7 @@ wire_request_decode(const void *p, size_t len, struct wire_request *out,
 	r = CV_E_PROTO;
 	v = json_object_get(j, "op");
 	if (!json_is_string(v)) {
-		wire_why(why, whylen, "\"op\" is missing or not a string");
+		cv_why(why, whylen, "\"op\" is missing or not a string");
 		goto out;
 	}
 	op = json_string_value(v);
@@ -291,7 +276,7 @@ wire_request_decode(const void *p, size_t len, struct wire_request *out,
 		if (strcmp(op, wire_ops[i]) == 0)
 			break;
 	if (i > WIRE_OPS) {
-		wire_why(why, whylen, "unknown op");
+		cv_why(why, whylen, "unknown op");
 		r = CV_E_VERSION;
 		goto out;
 	}
@@ -300,7 +285,7 @@ wire_request_decode(const void *p, size_t len, struct wire_request *out,
 		if (strcmp(key, "v") == 0 || strcmp(key, "op") == 0)
 			continue;
 		if (out->op != WIRE_OP_TOKEN) {
-			wire_why(why, whylen, "unexpected member for op %s",
+			cv_why(why, whylen, "unexpected member for op %s",
 			    wire_ops[out->op]);
 			goto out;
 		}
@@ -318,14 +303,14 @@ wire_request_decode(const void *p, size_t len, struct wire_request *out,
 				goto out;
 			out->min_ttl = (uint32_t)ttl;
 		} else {
-			wire_why(why, whylen, "unknown member");
+			cv_why(why, whylen, "unknown member");
 			r = CV_E_PROTO;
 			goto out;
 		}
 	}
 	r = CV_E_PROTO;
 	if (out->op == WIRE_OP_TOKEN && out->name[0] == '\0') {
-		wire_why(why, whylen, "\"name\" is missing");
+		cv_why(why, whylen, "\"name\" is missing");
 		goto out;
 	}
 	r = 0;
@@ -457,13 +442,13 @@ wire_reply_token(json_t *j, struct wire_reply *out, char *why, size_t whylen)
 	int r;
 
 	if (!json_is_string(v)) {
-		wire_why(why, whylen, "\"access_token\" is missing");
+		cv_why(why, whylen, "\"access_token\" is missing");
 		return CV_E_PROTO;
 	}
 	s = json_string_value(v);
 	len = json_string_length(v);
 	if (len == 0 || !wire_text_is_valid(s, len, CV_TOKEN_MAX, 0)) {
-		wire_why(why, whylen, "\"access_token\" is empty, too long or "
+		cv_why(why, whylen, "\"access_token\" is empty, too long or "
 		    "not visible ASCII");
 		return CV_E_PROTO;
 	}
@@ -479,7 +464,7 @@ wire_reply_token(json_t *j, struct wire_reply *out, char *why, size_t whylen)
 	out->expires_in = (uint32_t)n;
 	v = json_object_get(j, "expires_at");
 	if (!json_is_integer(v)) {
-		wire_why(why, whylen, "\"expires_at\" is not an integer");
+		cv_why(why, whylen, "\"expires_at\" is not an integer");
 		return CV_E_PROTO;
 	}
 	out->expires_at = (int64_t)json_integer_value(v);
@@ -496,9 +481,9 @@ wire_reply_decode(const void *p, size_t len, enum wire_op op,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	wire_why(why, whylen, "%s", "");
+	cv_why(why, whylen, "%s", "");
 	if (len > CV_FRAME_MAX) {
-		wire_why(why, whylen, "reply over %u bytes",
+		cv_why(why, whylen, "reply over %u bytes",
 		    (unsigned)CV_FRAME_MAX);
 		return CV_E_TOOBIG;
 	}
@@ -512,7 +497,7 @@ wire_reply_decode(const void *p, size_t len, enum wire_op op,
 		if (strcmp(s, wire_statuses[i]) == 0)
 			break;
 	if (i == WIRE_STATUSES) {
-		wire_why(why, whylen, "\"status\" is missing or unknown");
+		cv_why(why, whylen, "\"status\" is missing or unknown");
 		goto out;
 	}
 	out->status = (enum wire_status)i;
@@ -520,7 +505,7 @@ wire_reply_decode(const void *p, size_t len, enum wire_op op,
 		v = json_object_get(j, "error");
 		if (!json_is_string(v) ||
 		    !wire_class_is_valid(json_string_value(v))) {
-			wire_why(why, whylen, "\"error\" is missing or not a "
+			cv_why(why, whylen, "\"error\" is missing or not a "
 			    "failure class");
 			goto out;
 		}

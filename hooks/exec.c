@@ -42,21 +42,6 @@ struct exec_io {
 	unsigned char scratch[512]; /* excess output, discarded (wiped) */
 };
 
-static void exec_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-exec_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* strerror() is not thread-safe; the GNU description table is. */
 static const char *
 exec_strerror(int e)
@@ -87,10 +72,10 @@ exec_check_mode(const char *p, const struct stat *st, uid_t owner,
 {
 	if (st->st_uid != 0 && st->st_uid != owner) {
 		if (owner == 0)
-			exec_why(why, whylen, "'%s' is owned by uid %lu, not by "
+			cv_why(why, whylen, "'%s' is owned by uid %lu, not by "
 			    "root", p, (unsigned long)st->st_uid);
 		else
-			exec_why(why, whylen, "'%s' is owned by uid %lu, not by "
+			cv_why(why, whylen, "'%s' is owned by uid %lu, not by "
 			    "root or uid %lu", p, (unsigned long)st->st_uid,
 			    (unsigned long)owner);
 		return CV_E_PERM;
@@ -100,7 +85,7 @@ exec_check_mode(const char *p, const struct stat *st, uid_t owner,
 	if (may_be_sticky && S_ISDIR(st->st_mode) && st->st_uid == 0 &&
 	    (st->st_mode & S_ISVTX) != 0)
 		return 0;
-	exec_why(why, whylen, "'%s' is writable by %s", p,
+	cv_why(why, whylen, "'%s' is writable by %s", p,
 	    (st->st_mode & S_IWOTH) != 0 ? "others" : "its group");
 	return CV_E_PERM;
 }
@@ -117,25 +102,25 @@ exec_path_check(const char *path, uid_t owner, enum exec_path_kind kind,
 
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
-	exec_why(why, whylen, "%s", "");
+	cv_why(why, whylen, "%s", "");
 	if (path == NULL || path[0] != '/') {
-		exec_why(why, whylen, "not an absolute path");
+		cv_why(why, whylen, "not an absolute path");
 		return CV_E_INVALID;
 	}
 	if (strnlen(path, CV_PATH_MAX) >= CV_PATH_MAX) {
-		exec_why(why, whylen, "path is too long");
+		cv_why(why, whylen, "path is too long");
 		return CV_E_INVALID;
 	}
 	if ((real = realpath(path, NULL)) == NULL) {
 		e = errno;
-		exec_why(why, whylen, "cannot resolve it: %s", exec_strerror(e));
+		cv_why(why, whylen, "cannot resolve it: %s", exec_strerror(e));
 		return e == ENOENT || e == ENOTDIR ? CV_E_NOTFOUND :
 		    e == EACCES ? CV_E_PERM : CV_E_IO;
 	}
 	len = strlen(real);
 	if (len >= sizeof(comp)) {
 		free(real);
-		exec_why(why, whylen, "path is too long");
+		cv_why(why, whylen, "path is too long");
 		return CV_E_INVALID;
 	}
 	memcpy(comp, real, len + 1);
@@ -146,21 +131,21 @@ exec_path_check(const char *path, uid_t owner, enum exec_path_kind kind,
 	for (level = 0;; level++) {
 		if (lstat(comp, &st) != 0) {
 			e = errno;
-			exec_why(why, whylen, "cannot stat '%s': %s", comp,
+			cv_why(why, whylen, "cannot stat '%s': %s", comp,
 			    exec_strerror(e));
 			return e == ENOENT ? CV_E_NOTFOUND : CV_E_IO;
 		}
 		if (level == 0 && kind != EXEC_PATH_DIR && !S_ISREG(st.st_mode)) {
-			exec_why(why, whylen, "'%s' is not a regular file", comp);
+			cv_why(why, whylen, "'%s' is not a regular file", comp);
 			return CV_E_PERM;
 		}
 		if ((level > 0 || kind == EXEC_PATH_DIR) && !S_ISDIR(st.st_mode)) {
-			exec_why(why, whylen, "'%s' is not a directory", comp);
+			cv_why(why, whylen, "'%s' is not a directory", comp);
 			return CV_E_PERM;
 		}
 		if (level == 0 && kind == EXEC_PATH_HOOK &&
 		    (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0) {
-			exec_why(why, whylen, "'%s' is not executable", comp);
+			cv_why(why, whylen, "'%s' is not executable", comp);
 			return CV_E_PERM;
 		}
 		/* The object and its own directory are never writable by
@@ -197,13 +182,13 @@ exec_check_pin(const struct exec_checked *chk, const unsigned char *pin,
 
 	fd = open(chk->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		exec_why(why, whylen, "cannot read it: %s",
+		cv_why(why, whylen, "cannot read it: %s",
 		    exec_strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_dev != chk->dev ||
 	    st.st_ino != chk->ino) {
-		exec_why(why, whylen, "it changed while being checked");
+		cv_why(why, whylen, "it changed while being checked");
 		r = CV_E_PERM;
 		goto out;
 	}
@@ -213,7 +198,7 @@ exec_check_pin(const struct exec_checked *chk, const unsigned char *pin,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			exec_why(why, whylen, "cannot read it: %s",
+			cv_why(why, whylen, "cannot read it: %s",
 			    exec_strerror(errno));
 			goto out;
 		}
@@ -224,7 +209,7 @@ exec_check_pin(const struct exec_checked *chk, const unsigned char *pin,
 	crypto_hash_sha256_final(&h, md);
 	if (sodium_memcmp(md, pin, sizeof(md)) != 0) {
 		sodium_bin2hex(hex, sizeof(hex), md, sizeof(md));
-		exec_why(why, whylen, "its content does not match its sha256 "
+		cv_why(why, whylen, "its content does not match its sha256 "
 		    "pin (the file has sha256=%s)", hex);
 		r = CV_E_PERM;
 		goto out;
@@ -449,7 +434,7 @@ exec_classify(const char *path, int reaped, int status, unsigned timeout_ms,
 {
 	res->result = PROTO_ERROR;
 	if (!reaped) {
-		exec_why(why, whylen, "hook '%s': its exit status was lost "
+		cv_why(why, whylen, "hook '%s': its exit status was lost "
 		    "(is SIGCHLD ignored?)", path);
 		return;
 	}
@@ -458,19 +443,19 @@ exec_classify(const char *path, int reaped, int status, unsigned timeout_ms,
 	if (WIFSIGNALED(status))
 		res->term_signal = WTERMSIG(status);
 	if (res->timed_out)
-		exec_why(why, whylen, "hook '%s' timed out after %u ms; its "
+		cv_why(why, whylen, "hook '%s' timed out after %u ms; its "
 		    "process group was killed", path, timeout_ms);
 	else if (res->out_overflow)
-		exec_why(why, whylen, "hook '%s' wrote more than %u bytes to "
+		cv_why(why, whylen, "hook '%s' wrote more than %u bytes to "
 		    "stdout", path, (unsigned)CV_HOOK_OUTPUT_MAX);
 	else if (res->err_overflow)
-		exec_why(why, whylen, "hook '%s' wrote more than %u bytes to "
+		cv_why(why, whylen, "hook '%s' wrote more than %u bytes to "
 		    "stderr", path, (unsigned)CV_HOOK_OUTPUT_MAX);
 	else if (WIFSIGNALED(status))
-		exec_why(why, whylen, "hook '%s' was killed by signal %d",
+		cv_why(why, whylen, "hook '%s' was killed by signal %d",
 		    path, res->term_signal);
 	else if ((res->result = proto_result_from_wait(status)) == PROTO_ERROR)
-		exec_why(why, whylen, "hook '%s' exited with status %d (want "
+		cv_why(why, whylen, "hook '%s' exited with status %d (want "
 		    "0, 1 or 2)", path, res->exit_code);
 }
 
@@ -553,16 +538,16 @@ exec_run(const char *path, const char *const *args, size_t nargs,
 	io.pid = -1;
 	io.pidfd = io.fd_in = io.fd_out = io.fd_err = -1;
 	io.input = input != NULL ? input : &exec_no_input;
-	exec_why(why, whylen, "%s", "");
+	cv_why(why, whylen, "%s", "");
 
 	r = CV_E_INVALID;
 	if (timeout > CV_HOOK_TIMEOUT_MAX_MS || nargs > CV_STACK_ARGS_MAX) {
-		exec_why(why, whylen, "hook '%s': bad timeout or too many "
+		cv_why(why, whylen, "hook '%s': bad timeout or too many "
 		    "arguments", path);
 		goto out;
 	}
 	if (io.input->len > CV_HOOK_INPUT_MAX) {
-		exec_why(why, whylen, "hook '%s': request too large", path);
+		cv_why(why, whylen, "hook '%s': request too large", path);
 		r = CV_E_TOOBIG;
 		goto out;
 	}
@@ -571,7 +556,7 @@ exec_run(const char *path, const char *const *args, size_t nargs,
 	    (opts->sha256 != NULL &&
 	    (r = exec_check_pin(&chk, opts->sha256, reason,
 	    sizeof(reason))) != 0)) {
-		exec_why(why, whylen, "hook '%s' refused: %s", path, reason);
+		cv_why(why, whylen, "hook '%s' refused: %s", path, reason);
 		goto out;
 	}
 
@@ -589,17 +574,17 @@ exec_run(const char *path, const char *const *args, size_t nargs,
 	if (exec_pipe(in) != 0 || exec_pipe(out) != 0 || exec_pipe(err) != 0 ||
 	    exec_nonblock(in[1]) != 0 || exec_nonblock(out[0]) != 0 ||
 	    exec_nonblock(err[0]) != 0) {
-		exec_why(why, whylen, "hook '%s': cannot create pipes: %s",
+		cv_why(why, whylen, "hook '%s': cannot create pipes: %s",
 		    path, exec_strerror(errno));
 		goto out;
 	}
 	if (exec_actions_init(&fa, in[0], out[1], err[1]) != 0) {
-		exec_why(why, whylen, "hook '%s': cannot set up spawning", path);
+		cv_why(why, whylen, "hook '%s': cannot set up spawning", path);
 		goto out;
 	}
 	have_fa = 1;
 	if (exec_attr_init(&at) != 0) {
-		exec_why(why, whylen, "hook '%s': cannot set up spawning", path);
+		cv_why(why, whylen, "hook '%s': cannot set up spawning", path);
 		goto out;
 	}
 	have_at = 1;
@@ -619,7 +604,7 @@ exec_run(const char *path, const char *const *args, size_t nargs,
 	    envp);
 	if (rc != 0) {
 		io.pid = -1;
-		exec_why(why, whylen, "hook '%s' could not be started: %s", path,
+		cv_why(why, whylen, "hook '%s' could not be started: %s", path,
 		    exec_strerror(rc));
 		goto out;
 	}

@@ -26,21 +26,6 @@ static const char *const peer_keys[PEER_KEYS] = {
 	[PEER_GROUP] = "group", [PEER_EXE] = "exe", [PEER_SCOPES] = "scopes",
 };
 
-static void peer_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-peer_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 void
 peer_ident_init(struct peer_ident *id)
 {
@@ -134,13 +119,13 @@ peer_check_value(enum peer_key k, const char *value, char *why,
 
 	if (len == 0 || value[0] == ',' || value[len - 1] == ',' ||
 	    strstr(value, ",,") != NULL) {
-		peer_why(why, whylen, "peer: '%s=' has an empty value",
+		cv_why(why, whylen, "peer: '%s=' has an empty value",
 		    peer_keys[k]);
 		return CV_E_INVALID;
 	}
 	while (peer_next(&cur, ',', &s, &n)) {
 		if (++count > CV_PEER_ALTS_MAX) {
-			peer_why(why, whylen, "peer: '%s=' has more than %u "
+			cv_why(why, whylen, "peer: '%s=' has more than %u "
 			    "values", peer_keys[k], (unsigned)CV_PEER_ALTS_MAX);
 			return CV_E_INVALID;
 		}
@@ -162,7 +147,7 @@ peer_check_value(enum peer_key k, const char *value, char *why,
 			break;
 		}
 		if (!ok) {
-			peer_why(why, whylen, "peer: bad value in '%s=' (%s)",
+			cv_why(why, whylen, "peer: bad value in '%s=' (%s)",
 			    peer_keys[k], k == PEER_UID || k == PEER_GID ?
 			    "want a decimal id" : k == PEER_EXE ?
 			    "want an absolute path" : k == PEER_SCOPES ?
@@ -192,13 +177,13 @@ peer_rule_parse(struct peer_rule *rule, const char *const *args, size_t n,
 			    memcmp(peer_keys[k], args[i], klen) == 0)
 				break;
 		if (k == PEER_KEYS) {
-			peer_why(why, whylen, "peer: unknown argument '%.*s' "
+			cv_why(why, whylen, "peer: unknown argument '%.*s' "
 			    "(want uid=, user=, gid=, group=, exe= or scopes=)",
 			    (int)(klen > 0 && klen < 32 ? klen : 32), args[i]);
 			return CV_E_INVALID;
 		}
 		if (vals[k] != NULL) {
-			peer_why(why, whylen, "peer: '%s=' given twice",
+			cv_why(why, whylen, "peer: '%s=' given twice",
 			    peer_keys[k]);
 			return CV_E_INVALID;
 		}
@@ -329,7 +314,7 @@ peer_match_scopes(const char *list, const char *want, char *why,
 		while (!found && peer_next(&cur, ',', &s, &n))
 			found = n == wn && memcmp(s, ws, n) == 0;
 		if (!found) {
-			peer_why(why, whylen, "peer: requested scope '%.*s' is not "
+			cv_why(why, whylen, "peer: requested scope '%.*s' is not "
 			    "in scopes=", (int)(wn < 64 ? wn : 64), ws);
 			return 0;
 		}
@@ -346,21 +331,21 @@ peer_rule_match(const struct peer_rule *rule, const struct peer_ident *id,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (id == NULL) {
-		peer_why(why, whylen, "peer: no peer to match");
+		cv_why(why, whylen, "peer: no peer to match");
 		return PROTO_FAIL;
 	}
 	if (rule->uid != NULL && !peer_match_ids(rule->uid, id, 0)) {
-		peer_why(why, whylen, "peer: uid %lu not in uid=",
+		cv_why(why, whylen, "peer: uid %lu not in uid=",
 		    (unsigned long)id->uid);
 		return PROTO_FAIL;
 	}
 	if (rule->gid != NULL && !peer_match_ids(rule->gid, id, 1)) {
-		peer_why(why, whylen, "peer: no gid of uid %lu in gid=",
+		cv_why(why, whylen, "peer: no gid of uid %lu in gid=",
 		    (unsigned long)id->uid);
 		return PROTO_FAIL;
 	}
 	if (rule->exe != NULL && !peer_match_exe(rule->exe, id)) {
-		peer_why(why, whylen, "peer: executable of pid %ld not in exe=",
+		cv_why(why, whylen, "peer: executable of pid %ld not in exe=",
 		    (long)id->pid);
 		return PROTO_FAIL;
 	}
@@ -372,20 +357,20 @@ peer_rule_match(const struct peer_rule *rule, const struct peer_ident *id,
 	if (rule->user != NULL &&
 	    (m = peer_match_names(rule->user, id, 0)) != 1) {
 		if (m < 0) {
-			peer_why(why, whylen, "peer: user lookup failed");
+			cv_why(why, whylen, "peer: user lookup failed");
 			return PROTO_ERROR;
 		}
-		peer_why(why, whylen, "peer: uid %lu is not one of user=",
+		cv_why(why, whylen, "peer: uid %lu is not one of user=",
 		    (unsigned long)id->uid);
 		return PROTO_FAIL;
 	}
 	if (rule->group != NULL &&
 	    (m = peer_match_names(rule->group, id, 1)) != 1) {
 		if (m < 0) {
-			peer_why(why, whylen, "peer: group lookup failed");
+			cv_why(why, whylen, "peer: group lookup failed");
 			return PROTO_ERROR;
 		}
-		peer_why(why, whylen, "peer: uid %lu is in none of group=",
+		cv_why(why, whylen, "peer: uid %lu is in none of group=",
 		    (unsigned long)id->uid);
 		return PROTO_FAIL;
 	}

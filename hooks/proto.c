@@ -34,21 +34,6 @@ static const struct {
 	{ "invalid_scope", PROTO_OAUTH_INVALID_SCOPE },
 };
 
-static void proto_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-proto_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * jansson copies every string it parses or is given; without jsonmem's
  * wiping allocator those copies (secrets, tokens) would stay in freed heap
@@ -353,18 +338,18 @@ proto_load_object(const void *p, size_t len, json_t **root, char *why,
 	*root = NULL;
 	proto_require_jsonmem();
 	if (len > CV_HOOK_OUTPUT_MAX) {
-		proto_why(why, whylen, "reply is longer than %u bytes",
+		cv_why(why, whylen, "reply is longer than %u bytes",
 		    (unsigned)CV_HOOK_OUTPUT_MAX);
 		return CV_E_TOOBIG;
 	}
 	if (len == 0) {
-		proto_why(why, whylen, "reply is empty");
+		cv_why(why, whylen, "reply is empty");
 		return CV_E_PROTO;
 	}
 	/* jerr.text may quote the input near the error: never report it. */
 	*root = json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (*root == NULL) {
-		proto_why(why, whylen, "reply is not one JSON value (line %d, "
+		cv_why(why, whylen, "reply is not one JSON value (line %d, "
 		    "column %d)", jerr.line, jerr.column);
 		secmem_wipe(&jerr, sizeof(jerr));
 		return CV_E_PROTO;
@@ -372,7 +357,7 @@ proto_load_object(const void *p, size_t len, json_t **root, char *why,
 	if (!json_is_object(*root)) {
 		json_decref(*root);
 		*root = NULL;
-		proto_why(why, whylen, "reply is not a JSON object");
+		cv_why(why, whylen, "reply is not a JSON object");
 		return CV_E_PROTO;
 	}
 	return 0;
@@ -406,17 +391,17 @@ proto_get_str(const json_t *o, const char *key, int required, size_t max,
 	if (v == NULL && !required)
 		return 1;
 	if (v == NULL) {
-		proto_why(why, whylen, "reply has no member '%s'", key);
+		cv_why(why, whylen, "reply has no member '%s'", key);
 		return CV_E_PROTO;
 	}
 	if (!json_is_string(v)) {
-		proto_why(why, whylen, "member '%s' is not a string", key);
+		cv_why(why, whylen, "member '%s' is not a string", key);
 		return CV_E_PROTO;
 	}
 	*s = json_string_value(v);
 	*n = json_string_length(v);
 	if (*n == 0 || *n > max || !proto_is_ascii(*s, *n, lo)) {
-		proto_why(why, whylen, "member '%s' must be 1 to %zu printable "
+		cv_why(why, whylen, "member '%s' must be 1 to %zu printable "
 		    "ASCII characters", key, max);
 		*s = NULL;
 		*n = 0;
@@ -468,7 +453,7 @@ proto_mint_decode(const void *p, size_t len, struct proto_mint_reply *out,
 	v = json_object_get(root, "expires_in");
 	if (!json_is_integer(v) || (ttl = json_integer_value(v)) < 1 ||
 	    ttl > CV_EXPIRES_IN_MAX) {
-		proto_why(why, whylen, "member 'expires_in' must be an integer "
+		cv_why(why, whylen, "member 'expires_in' must be an integer "
 		    "from 1 to %u", (unsigned)CV_EXPIRES_IN_MAX);
 		r = CV_E_PROTO;
 		goto out;
@@ -519,7 +504,7 @@ proto_rotate_decode(const void *p, size_t len, struct proto_rotate_reply *out,
 	v = json_object_get(root, "secret");
 	if (!json_is_string(v) || (n = json_string_length(v)) == 0 ||
 	    n > CV_SECRET_MAX) {
-		proto_why(why, whylen, "member 'secret' must be a string of 1 "
+		cv_why(why, whylen, "member 'secret' must be a string of 1 "
 		    "to %u bytes", (unsigned)CV_SECRET_MAX);
 		r = CV_E_PROTO;
 		goto out;
@@ -554,7 +539,7 @@ proto_error_decode(const void *p, size_t len, struct proto_error_reply *out,
 	    &n, why, whylen)) != 0)
 		goto out;
 	if (memchr(s, '"', n) != NULL || memchr(s, '\\', n) != NULL) {
-		proto_why(why, whylen, "member 'error' has a character RFC "
+		cv_why(why, whylen, "member 'error' has a character RFC "
 		    "6749 does not allow");
 		r = CV_E_PROTO;
 		goto out;

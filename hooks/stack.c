@@ -28,21 +28,6 @@ static const char *const stack_controls[] = {
 	[STACK_OPTIONAL] = "optional",
 };
 
-static void stack_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-stack_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* A token fit for a message: printable ASCII, at most STACK_QUOTE_MAX. */
 static const char *
 stack_quote(const char *s, char *dst, size_t dstlen)
@@ -95,7 +80,7 @@ stack_tokenize(char *line, size_t len, char **tok, size_t *ntok,
 
 	*ntok = 0;
 	if (len > CV_STACK_LINE_MAX) {
-		stack_why(why, whylen, "%s:%u: line is longer than %u bytes",
+		cv_why(why, whylen, "%s:%u: line is longer than %u bytes",
 		    file, lineno, (unsigned)CV_STACK_LINE_MAX);
 		return CV_E_TOOBIG;
 	}
@@ -103,7 +88,7 @@ stack_tokenize(char *line, size_t len, char **tok, size_t *ntok,
 		unsigned char c = (unsigned char)line[i];
 
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			stack_why(why, whylen, "%s:%u: control character 0x%02x",
+			cv_why(why, whylen, "%s:%u: control character 0x%02x",
 			    file, lineno, c);
 			return CV_E_INVALID;
 		}
@@ -118,7 +103,7 @@ stack_tokenize(char *line, size_t len, char **tok, size_t *ntok,
 			continue;
 		}
 		if (*ntok == STACK_TOKENS_MAX) {
-			stack_why(why, whylen, "%s:%u: more than %u arguments",
+			cv_why(why, whylen, "%s:%u: more than %u arguments",
 			    file, lineno, (unsigned)CV_STACK_ARGS_MAX);
 			return CV_E_INVALID;
 		}
@@ -142,12 +127,12 @@ stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
 	memset(e, 0, sizeof(*e));
 	e->line = lineno;
 	if (ntok < 3) {
-		stack_why(why, whylen, "%s:%u: want 'phase control module "
+		cv_why(why, whylen, "%s:%u: want 'phase control module "
 		    "[arguments]'", file, lineno);
 		return CV_E_INVALID;
 	}
 	if (proto_phase_parse(tok[0], strlen(tok[0]), &e->phase) != 0) {
-		stack_why(why, whylen, "%s:%u: unknown phase '%s' (want "
+		cv_why(why, whylen, "%s:%u: unknown phase '%s' (want "
 		    "authorize, mint, rotate, retire or notify)", file, lineno,
 		    stack_quote(tok[0], q, sizeof(q)));
 		return CV_E_INVALID;
@@ -156,7 +141,7 @@ stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
 		if (strcmp(tok[1], stack_controls[c]) == 0)
 			break;
 	if (c == sizeof(stack_controls) / sizeof(stack_controls[0])) {
-		stack_why(why, whylen, "%s:%u: unknown control '%s' (want "
+		cv_why(why, whylen, "%s:%u: unknown control '%s' (want "
 		    "required, requisite, sufficient or optional)", file, lineno,
 		    stack_quote(tok[1], q, sizeof(q)));
 		return CV_E_INVALID;
@@ -168,7 +153,7 @@ stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
 	} else if (tok[2][0] == '/') {
 		e->module = STACK_MODULE_EXEC;
 	} else {
-		stack_why(why, whylen, "%s:%u: module '%s' is neither a "
+		cv_why(why, whylen, "%s:%u: module '%s' is neither a "
 		    "built-in (peer) nor an absolute path", file, lineno,
 		    stack_quote(tok[2], q, sizeof(q)));
 		return CV_E_INVALID;
@@ -176,7 +161,7 @@ stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
 	if (ntok > 3 && strncmp(tok[3], "sha256=", 7) == 0) {
 		hex = tok[3] + 7;
 		if (e->module != STACK_MODULE_EXEC) {
-			stack_why(why, whylen, "%s:%u: a sha256 pin applies "
+			cv_why(why, whylen, "%s:%u: a sha256 pin applies "
 			    "only to executables", file, lineno);
 			return CV_E_INVALID;
 		}
@@ -184,7 +169,7 @@ stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
 		    sodium_hex2bin(e->sha256, sizeof(e->sha256), hex,
 		    strlen(hex), NULL, &binlen, &end) != 0 ||
 		    binlen != sizeof(e->sha256) || *end != '\0') {
-			stack_why(why, whylen, "%s:%u: bad sha256 pin (want "
+			cv_why(why, whylen, "%s:%u: bad sha256 pin (want "
 			    "64 hexadecimal digits)", file, lineno);
 			return CV_E_INVALID;
 		}
@@ -192,7 +177,7 @@ stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
 		first_arg = 4;
 	}
 	if (ntok - first_arg > CV_STACK_ARGS_MAX) {
-		stack_why(why, whylen, "%s:%u: more than %u arguments", file,
+		cv_why(why, whylen, "%s:%u: more than %u arguments", file,
 		    lineno, (unsigned)CV_STACK_ARGS_MAX);
 		return CV_E_INVALID;
 	}
@@ -201,7 +186,7 @@ stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
 	if (e->module == STACK_MODULE_PEER &&
 	    peer_rule_parse(&e->peer, e->args, e->nargs, reason,
 	    sizeof(reason)) != 0) {
-		stack_why(why, whylen, "%s:%u: %s", file, lineno, reason);
+		cv_why(why, whylen, "%s:%u: %s", file, lineno, reason);
 		return CV_E_INVALID;
 	}
 	return 0;
@@ -218,9 +203,9 @@ stack_parse(const char *text, size_t len, const char *file,
 	int r;
 
 	*out = NULL;
-	stack_why(why, whylen, "%s", "");
+	cv_why(why, whylen, "%s", "");
 	if (len > CV_STACK_FILE_MAX) {
-		stack_why(why, whylen, "%s: larger than %u bytes", file,
+		cv_why(why, whylen, "%s: larger than %u bytes", file,
 		    (unsigned)CV_STACK_FILE_MAX);
 		return CV_E_TOOBIG;
 	}
@@ -243,7 +228,7 @@ stack_parse(const char *text, size_t len, const char *file,
 		if (ntok == 0)
 			continue;
 		if (st->n == CV_STACK_LINES_MAX) {
-			stack_why(why, whylen, "%s:%u: more than %u modules",
+			cv_why(why, whylen, "%s:%u: more than %u modules",
 			    file, lineno, (unsigned)CV_STACK_LINES_MAX);
 			r = CV_E_TOOBIG;
 			goto out;
@@ -307,22 +292,22 @@ stack_read_fd(int fd, uid_t owner, const char *label, char *buf,
 	*len = 0;
 	if (fstat(fd, &st) != 0) {
 		(void)strerror_r(errno, eb, sizeof(eb));
-		stack_why(why, whylen, "stack file '%s': %s", label, eb);
+		cv_why(why, whylen, "stack file '%s': %s", label, eb);
 		return CV_E_IO;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		stack_why(why, whylen, "stack file '%s' refused: not a regular "
+		cv_why(why, whylen, "stack file '%s' refused: not a regular "
 		    "file", label);
 		return CV_E_PERM;
 	}
 	if (st.st_uid != 0 && st.st_uid != owner) {
-		stack_why(why, whylen, "stack file '%s' refused: owned by uid "
+		cv_why(why, whylen, "stack file '%s' refused: owned by uid "
 		    "%lu, not by root or uid %lu", label,
 		    (unsigned long)st.st_uid, (unsigned long)owner);
 		return CV_E_PERM;
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		stack_why(why, whylen, "stack file '%s' refused: writable by %s",
+		cv_why(why, whylen, "stack file '%s' refused: writable by %s",
 		    label, (st.st_mode & S_IWOTH) != 0 ? "others" : "its group");
 		return CV_E_PERM;
 	}
@@ -333,7 +318,7 @@ stack_read_fd(int fd, uid_t owner, const char *label, char *buf,
 			continue;
 		if (n < 0) {
 			(void)strerror_r(errno, eb, sizeof(eb));
-			stack_why(why, whylen, "stack file '%s': %s", label, eb);
+			cv_why(why, whylen, "stack file '%s': %s", label, eb);
 			return CV_E_IO;
 		}
 		if (n == 0)
@@ -341,7 +326,7 @@ stack_read_fd(int fd, uid_t owner, const char *label, char *buf,
 		*len += (size_t)n;
 	}
 	if (*len > CV_STACK_FILE_MAX) {
-		stack_why(why, whylen, "stack file '%s' is larger than %u bytes",
+		cv_why(why, whylen, "stack file '%s' is larger than %u bytes",
 		    label, (unsigned)CV_STACK_FILE_MAX);
 		return CV_E_TOOBIG;
 	}
@@ -360,21 +345,21 @@ stack_load(const char *hooksdir, const char *record, uid_t owner,
 	int dfd = -1, fd = -1, r, e;
 
 	*out = NULL;
-	stack_why(why, whylen, "%s", "");
+	cv_why(why, whylen, "%s", "");
 	if (stack_file_name(record, name, sizeof(name)) != 0) {
-		stack_why(why, whylen, "record name cannot name a stack file");
+		cv_why(why, whylen, "record name cannot name a stack file");
 		return CV_E_INVALID;
 	}
 	if ((r = exec_path_check(hooksdir, owner, EXEC_PATH_DIR, &chk, reason,
 	    sizeof(reason))) != 0) {
-		stack_why(why, whylen, "hooks directory '%s' %s: %s", hooksdir,
+		cv_why(why, whylen, "hooks directory '%s' %s: %s", hooksdir,
 		    r == CV_E_NOTFOUND ? "missing" : "refused", reason);
 		return r;
 	}
 	dfd = open(chk.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0 || fstat(dfd, &st) != 0 || st.st_dev != chk.dev ||
 	    st.st_ino != chk.ino) {
-		stack_why(why, whylen, "hooks directory '%s' changed while "
+		cv_why(why, whylen, "hooks directory '%s' changed while "
 		    "being checked", hooksdir);
 		r = CV_E_PERM;
 		goto out;
@@ -391,7 +376,7 @@ stack_load(const char *hooksdir, const char *record, uid_t owner,
 	if (fd < 0) {
 		e = errno;
 		(void)strerror_r(e, eb, sizeof(eb));
-		stack_why(why, whylen, "stack file '%s': %s", label,
+		cv_why(why, whylen, "stack file '%s': %s", label,
 		    e == ELOOP ? "is a symbolic link" : eb);
 		r = e == ENOENT ? CV_E_NOTFOUND : e == ELOOP ? CV_E_PERM :
 		    CV_E_IO;
@@ -481,7 +466,7 @@ stack_eval(const struct stack *st, enum proto_phase phase,
 		if ((unsigned)r > PROTO_ERROR)
 			r = PROTO_ERROR;
 		if (why[0] == '\0' && r != PROTO_SUCCESS)
-			stack_why(why, sizeof(why), "%s: %s", e->path,
+			cv_why(why, sizeof(why), "%s: %s", e->path,
 			    proto_result_name(r));
 		act = stack_action(e->control, r);
 		switch (act) {
@@ -508,14 +493,14 @@ stack_eval(const struct stack *st, enum proto_phase phase,
 				v->reply = reply;
 				reply = NULL; /* transferred */
 				v->decisive = i;
-				stack_why(v->reason, sizeof(v->reason),
+				cv_why(v->reason, sizeof(v->reason),
 				    "%s:%u: %s", st->file, e->line, why);
 			}
 			stop = act == STACK_ACT_DIE;
 			break;
 		case STACK_ACT_IGNORE:
 			if (r != PROTO_IGNORE && note[0] == '\0')
-				stack_why(note, sizeof(note), "%s:%u: %s",
+				cv_why(note, sizeof(note), "%s:%u: %s",
 				    st->file, e->line, why);
 			break;
 		}
@@ -533,13 +518,13 @@ stack_eval(const struct stack *st, enum proto_phase phase,
 	/* Nothing succeeded and nothing failed that counts: still deny. */
 	v->result = PROTO_FAIL;
 	if (v->ran == 0)
-		stack_why(v->reason, sizeof(v->reason), "%s: no module for "
+		cv_why(v->reason, sizeof(v->reason), "%s: no module for "
 		    "phase '%s'", st->file, proto_phase_name(phase));
 	else if (note[0] != '\0')
-		stack_why(v->reason, sizeof(v->reason), "no module succeeded; "
+		cv_why(v->reason, sizeof(v->reason), "no module succeeded; "
 		    "%s", note);
 	else
-		stack_why(v->reason, sizeof(v->reason), "%s: every module "
+		cv_why(v->reason, sizeof(v->reason), "%s: every module "
 		    "of phase '%s' ignored the request", st->file,
 		    proto_phase_name(phase));
 }
@@ -613,7 +598,7 @@ stack_run_one(void *arg, const struct stack_entry *e, struct secbuf **reply,
 	r = res.result;
 	if (r == PROTO_SUCCESS && proto_phase_has_reply(a->phase)) {
 		if (!stack_reply_ok(a->phase, res.out, dwhy, sizeof(dwhy))) {
-			stack_why(why, whylen, "hook '%s' printed a bad %s "
+			cv_why(why, whylen, "hook '%s' printed a bad %s "
 			    "reply: %s", e->path, proto_phase_name(a->phase),
 			    dwhy);
 			r = PROTO_ERROR;
@@ -627,7 +612,7 @@ stack_run_one(void *arg, const struct stack_entry *e, struct secbuf **reply,
 		res.out = NULL; /* transferred */
 	}
 	if (r == PROTO_FAIL && why[0] == '\0')
-		stack_why(why, whylen, "hook '%s' denied (exit 1)", e->path);
+		cv_why(why, whylen, "hook '%s' denied (exit 1)", e->path);
 out:
 	if (ctx->log != NULL) {
 		(void)snprintf(msg, sizeof(msg), "%s %s %s: %s%s%s",
@@ -653,7 +638,7 @@ stack_run(const struct stack *st, enum proto_phase phase,
 	if (v->result == PROTO_SUCCESS && proto_phase_has_reply(phase) &&
 	    v->reply == NULL) {
 		v->result = PROTO_ERROR;
-		stack_why(v->reason, sizeof(v->reason), "%s: no module printed "
+		cv_why(v->reason, sizeof(v->reason), "%s: no module printed "
 		    "a %s reply", st->file, proto_phase_name(phase));
 	}
 }

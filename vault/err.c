@@ -2,6 +2,9 @@
 /* The one table of error messages and exit codes. */
 #include "vault/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "vault/banned.h"
 
 static const struct {
@@ -45,4 +48,16 @@ cv_exit_code(int err)
 	if (err > 0 || err < CV_ERR_MIN)
 		return CV_EXIT_FAILURE;
 	return err_table[-err].exit_code;
+}
+
+void
+cv_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
 }

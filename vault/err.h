@@ -3,6 +3,8 @@
 #ifndef CV_ERR_H
 #define CV_ERR_H
 
+#include <stddef.h>
+
 /*
  * Every function that can fail returns 0 or one of these negative codes.
  * cv_strerror() gives a short lowercase phrase; cv_exit_code() maps a code
@@ -51,5 +53,10 @@ const char *cv_strerror(int err);
 
 /* Exit code for an error code (0 for CV_OK). */
 int cv_exit_code(int err);
+
+/* Format a reason into why (whylen bytes, truncated); a NULL why or a zero
+ * whylen is allowed and writes nothing. */
+void cv_why(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

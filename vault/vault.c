@@ -80,21 +80,6 @@ vault_set_actor(struct vault *v, const char *actor)
 	snprintf(v->actor, sizeof(v->actor), "%s", actor);
 }
 
-static void vault_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-vault_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 int
 vault_keys_new(const struct vault *v, const unsigned char *vmk,
     const unsigned char *sk, struct secbuf **sbp)
@@ -296,22 +281,22 @@ vault_dir_prepare(const char *dir, mode_t *file_mode, char *why,
 	char path[4200];
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		vault_why(why, whylen, "cannot create '%s': %s", dir,
+		cv_why(why, whylen, "cannot create '%s': %s", dir,
 		    strerror(errno));
 		return CV_E_IO;
 	}
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		vault_why(why, whylen, "'%s' is not a directory", dir);
+		cv_why(why, whylen, "'%s' is not a directory", dir);
 		return CV_E_INVALID;
 	}
 	if (st.st_mode & S_IWOTH) {
-		vault_why(why, whylen, "'%s' is writable by others; run: chmod "
+		cv_why(why, whylen, "'%s' is writable by others; run: chmod "
 		    "o-w '%s'", dir, dir);
 		return CV_E_PERM;
 	}
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (access(path, F_OK) == 0) {
-		vault_why(why, whylen, "'%s' already holds a vault", dir);
+		cv_why(why, whylen, "'%s' already holds a vault", dir);
 		return CV_E_EXISTS;
 	}
 	/* A team directory (group rwx) gets group-readable files. */
@@ -346,7 +331,7 @@ vault_create(const char *dir, const char *label,
 	seal_random(vmk->data, KEYSLOT_VMK_BYTES);
 	if ((rc = keyslot_create(&slot, KEYSLOT_PASSPHRASE, label, kdf, pass,
 	    passlen, vmk->data, v->vault_id)) != 0) {
-		vault_why(why, whylen, "cannot create keyslot '%s': %s", label,
+		cv_why(why, whylen, "cannot create keyslot '%s': %s", label,
 		    cv_strerror(rc));
 		goto out;
 	}
@@ -359,7 +344,7 @@ vault_create(const char *dir, const char *label,
 	rc = store_open(dir, 1, file_mode, &v->store);
 	umask(old_mask);
 	if (rc != 0) {
-		vault_why(why, whylen, "cannot create the database in '%s': %s",
+		cv_why(why, whylen, "cannot create the database in '%s': %s",
 		    dir, cv_strerror(rc));
 		goto out;
 	}
@@ -367,7 +352,7 @@ vault_create(const char *dir, const char *label,
 	c.slot = &slot;
 	c.keys = v->keys;
 	if ((rc = store_write(v->store, vault_create_txn, &c)) != 0)
-		vault_why(why, whylen, "cannot write the new vault in '%s': %s",
+		cv_why(why, whylen, "cannot write the new vault in '%s': %s",
 		    dir, cv_strerror(rc));
 out:
 	v->keys = NULL;
@@ -390,20 +375,20 @@ vault_file_is_safe(const char *dir, const char *file, char *why,
 		if (errno == ENOENT && strcmp(file, "lock.mdb") == 0)
 			return 0; /* LMDB recreates its lock file */
 		if (errno == ENOENT) {
-			vault_why(why, whylen, "no vault in '%s'; create one "
+			cv_why(why, whylen, "no vault in '%s'; create one "
 			    "with: credvault --vault '%s' init", dir, dir);
 			return CV_E_NOTFOUND;
 		}
-		vault_why(why, whylen, "cannot read '%s': %s", path,
+		cv_why(why, whylen, "cannot read '%s': %s", path,
 		    strerror(errno));
 		return CV_E_IO;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		vault_why(why, whylen, "'%s' is not a regular file", path);
+		cv_why(why, whylen, "'%s' is not a regular file", path);
 		return CV_E_PERM;
 	}
 	if (st.st_mode & S_IWOTH) {
-		vault_why(why, whylen, "'%s' is writable by others; run: chmod "
+		cv_why(why, whylen, "'%s' is writable by others; run: chmod "
 		    "o-w '%s'", path, path);
 		return CV_E_PERM;
 	}
@@ -451,12 +436,12 @@ vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 	if ((rc = secmem_init()) != 0)
 		return rc;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		vault_why(why, whylen, "no vault in '%s'; create one with: "
+		cv_why(why, whylen, "no vault in '%s'; create one with: "
 		    "credvault --vault '%s' init", dir, dir);
 		return CV_E_NOTFOUND;
 	}
 	if (st.st_mode & S_IWOTH) {
-		vault_why(why, whylen, "vault directory '%s' is writable by "
+		cv_why(why, whylen, "vault directory '%s' is writable by "
 		    "others; run: chmod o-w '%s'", dir, dir);
 		return CV_E_PERM;
 	}
@@ -477,19 +462,19 @@ vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 	    0600, &v->store);
 	umask(old_mask);
 	if (rc != 0) {
-		vault_why(why, whylen, "cannot open the vault in '%s': %s",
+		cv_why(why, whylen, "cannot open the vault in '%s': %s",
 		    dir, cv_strerror(rc));
 		goto out;
 	}
 	c.v = v;
 	c.version = 0;
 	if ((rc = store_read(v->store, vault_open_txn, &c)) != 0) {
-		vault_why(why, whylen, "'%s' is not a credvault vault or is "
+		cv_why(why, whylen, "'%s' is not a credvault vault or is "
 		    "damaged: %s", dir, cv_strerror(rc));
 		goto out;
 	}
 	if (c.version != VAULT_FORMAT_VERSION) {
-		vault_why(why, whylen, "vault '%s' has format version %u; this "
+		cv_why(why, whylen, "vault '%s' has format version %u; this "
 		    "credvault reads version %u", dir, c.version,
 		    VAULT_FORMAT_VERSION);
 		rc = CV_E_VERSION;
