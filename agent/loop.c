@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/log.h"
+#include "agent/sweep.h"
 #include "agent/peer.h"
 #include "vault/err.h"
 #include "vault/banned.h"
@@ -308,6 +309,7 @@ loop_tick(struct server *s)
 	loop_deadlines(s);
 	if (!s->locked) {
 		(void)cache_sweep(s->cache, s->now_ms);
+		sweep_tick(s);
 		if (s->opts.lifetime_s != 0 && s->now_ms - s->last_request_ms >=
 		    (int64_t)s->opts.lifetime_s * 1000) {
 			(void)snprintf(why, sizeof(why), "idle for %u s",

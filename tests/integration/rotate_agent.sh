@@ -112,4 +112,20 @@ wait $rpid; rrc=$?
 expect_exit 0 "the vault is intact after the race" -- cv check
 expect_no_match "no secret in the agent's log" "$T_DIR/agent.log" "$(secret_of shop-1)"
 
+# Retired secrets are wiped by the agent once their grace period is over.
+expect_exit 0 "show before the grace period ends" -- cv show shop --json
+expect_no_match "no secret wiped yet (24 h grace)" "$T_OUT" '"secret_wiped": true'
+expect_exit 0 "policy --grace 0" -- cv policy shop --grace 0
+expect_match "policy shows it" "$T_OUT" "grace: +0 s"
+start_agent
+for i in $(seq 1 50); do
+	cv show shop --json > "$T_OUT" 2>/dev/null
+	grep -q '"secret_wiped": true' "$T_OUT" && break
+	sleep 0.2
+done
+expect_match "the agent wiped the retired secrets" "$T_OUT" '"secret_wiped": true'
+expect_exit 0 "audit" -- cv audit
+expect_match "and audited it" "$T_OUT" "agent	wipe retired secrets	shop	ok"
+expect_exit 0 "check passes" -- cv check
+
 t_done
