@@ -126,7 +126,8 @@ cmd_list(struct cli *c, int argc, char **argv)
 		return rc;
 	rc = vault_record_foreach(v, &vis);
 	if (rc == 0) {
-		qsort(l.items, l.n, sizeof(*l.items), list_cmp);
+		if (l.n > 1)
+			qsort(l.items, l.n, sizeof(*l.items), list_cmp);
 		list_print(c, &l);
 		rc = l.corrupt ? CV_EXIT_INTEGRITY : 0;
 	} else

@@ -304,7 +304,7 @@ grep -Eq '^Max core file size +0 +' /proc/"$DPID"/limits &&
 lck=$(sed -n 's/^VmLck:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/"$DPID"/status)
 if [ "${lck:-0}" -gt 0 ]; then
 	ok "memory locked (mlockall: $lck kB)"
-elif ldd "$CV" | grep -q libasan || nm "$CV" 2>/dev/null | grep -q __asan_init; then
+elif cv_sanitized; then
 	ok "memory not all locked under a sanitizer (its shadow map is too big)"
 else
 	not_ok "VmLck ${lck:-?} kB: mlockall did not happen"

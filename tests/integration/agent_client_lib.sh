@@ -36,7 +36,7 @@ if pkg-config --exists credvault-client; then
 else
 	not_ok "pkg-config does not find credvault-client"
 fi
-if nm -D "$libdir/libcredvault-client.so" 2>/dev/null | grep -q __asan; then
+if cv_sanitized; then
 	ok "sanitized build: skipping compiles against the installed library"
 	t_done
 	exit $?

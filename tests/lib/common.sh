@@ -29,6 +29,11 @@ unset CREDVAULT_DIR CREDVAULT_PASSPHRASE_FILE CREDVAULT_SOCKET XDG_DATA_HOME
 
 cv() { "$CV" --vault "$VAULT" --passphrase-file "$T_DIR/pass" "$@"; }
 
+# Whether the build under test has sanitizers (-DCV_SANITIZE=...).
+cv_sanitized() {
+	grep -q '^CV_SANITIZE:STRING=..*' "$CV_BUILD_DIR/CMakeCache.txt" 2>/dev/null
+}
+
 # A fast vault: tests pass explicit small KDF costs; users get calibration.
 cv_init() {
 	cv init --kdf-memory 8 --kdf-iterations 1 --kdf-parallelism 1 "$@" \
