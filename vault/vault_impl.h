@@ -69,11 +69,15 @@ int vault_record_seal(const struct vault *v, const struct vault_keys *k,
     const unsigned char key[VAULT_RECORD_KEY_BYTES],
     const struct secbuf *plain, unsigned char *out, size_t *outlen)
     __attribute__((warn_unused_result));
-/* Open a sealed record stored under key into plain and decode it; checks
- * that the name inside hashes to key. */
+/*
+ * Open a sealed record stored under key into plain and decode it.  The
+ * associated data already binds the storage key; with check_name, also
+ * check that the name inside hashes to it (defence in depth, one more
+ * BLAKE2b, skipped when walking every record).
+ */
 int vault_record_open(const struct vault *v, const struct vault_keys *k,
     const unsigned char key[VAULT_RECORD_KEY_BYTES], const unsigned char *c,
-    size_t clen, struct secbuf *plain, struct record *r)
+    size_t clen, struct secbuf *plain, struct record *r, int check_name)
     __attribute__((warn_unused_result));
 
 #endif

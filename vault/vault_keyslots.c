@@ -256,7 +256,7 @@ vault_rekey_txn(struct store_txn *t, void *arg)
 		struct sealed_item *it = &c->items[i];
 
 		if ((rc = vault_record_open(v, v->keys, it->key, it->val,
-		    it->len, plain, &r)) != 0) {
+		    it->len, plain, &r, 1)) != 0) {
 			vault_set_subject(v, "a damaged record blocks rekey; "
 			    "run credvault check");
 			goto out;

@@ -50,7 +50,7 @@ vault_record_seal(const struct vault *v, const struct vault_keys *k,
 int
 vault_record_open(const struct vault *v, const struct vault_keys *k,
     const unsigned char key[VAULT_RECORD_KEY_BYTES], const unsigned char *c,
-    size_t clen, struct secbuf *plain, struct record *r)
+    size_t clen, struct secbuf *plain, struct record *r, int check_name)
 {
 	unsigned char ad[RECORD_AD_BYTES], check[VAULT_RECORD_KEY_BYTES];
 	size_t n;
@@ -67,6 +67,8 @@ vault_record_open(const struct vault *v, const struct vault_keys *k,
 		secbuf_reset(plain);
 		return CV_E_INTEGRITY;
 	}
+	if (!check_name)
+		return 0;
 	vault_record_key(k, r->name, check);
 	if (sodium_memcmp(check, key, sizeof(check)) != 0) {
 		memset(r, 0, sizeof(*r));
@@ -116,7 +118,7 @@ vault_record_get(struct vault *v, const char *name, struct secbuf *plain,
 		vault_set_subject(v, "record '%s'", name);
 		return rc;
 	}
-	rc = vault_record_open(v, v->keys, key, v->sealed, c.len, plain, r);
+	rc = vault_record_open(v, v->keys, key, v->sealed, c.len, plain, r, 1);
 	if (rc != 0)
 		vault_set_subject(v, "record '%s'", name);
 	return rc;
@@ -277,7 +279,7 @@ vault_update_txn(struct store_txn *t, void *arg)
 	    sizeof(sealed), &len)) != 0)
 		return rc;
 	if ((rc = vault_record_open(c->v, c->v->keys, key, sealed, len,
-	    c->plain, &r)) != 0)
+	    c->plain, &r, 1)) != 0)
 		return rc;
 	if ((rc = c->fn(&r, c->ctx)) != 0)
 		goto out;
@@ -410,7 +412,7 @@ vault_foreach_one(const void *key, size_t klen, const void *val, size_t vlen,
 	else {
 		memcpy(c->sealed, val, vlen);
 		rc = vault_record_open(c->v, c->v->keys, key, c->sealed, vlen,
-		    c->plain, &r);
+		    c->plain, &r, 0);
 	}
 	if (rc == 0) {
 		rc = c->vis->record != NULL ? c->vis->record(&r,
