@@ -5,14 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
-#include <jansson.h>
 
 #include "agent/credvault.h"
-#include "agent/tokenmsg.h"
 #include "cli/commands.h"
+#include "cli/fetch.h"
 #include "vault/err.h"
 #include "vault/limits.h"
 #include "vault/banned.h"
@@ -36,20 +34,6 @@ exec_help(void)
 	    "  --env VAR      the variable to set ([A-Za-z_][A-Za-z0-9_]*)\n\n"
 	    "exit codes: those of CMD; else as credvault token, and 127 when "
 	    "CMD cannot\nbe run\n");
-}
-
-/*
- * Seed jansson's hash from getrandom(2) before its first object, instead
- * of its own open/read/close of /dev/urandom: this command runs in every
- * script that needs a token, so its start-up counts (bench/agent).
- */
-static void
-exec_seed_json(void)
-{
-	size_t seed = 0;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
-		json_object_seed(seed | 1);
 }
 
 static int
@@ -84,7 +68,7 @@ cmd_exec(struct cli *c, int argc, char **argv)
 	struct credvault_token *t = NULL;
 	const char *path = c->socket, *scope = NULL, *var = EXEC_DEFAULT_VAR;
 	const char *name;
-	char def[256], cls[CREDVAULT_ERROR_MAX + 1], msg[1024];
+	char def[256];
 	char **cmd;
 	unsigned long ttl = 0;
 	int ch, r, dd;
@@ -127,27 +111,9 @@ cmd_exec(struct cli *c, int argc, char **argv)
 	}
 	name = argv[optind];
 	cmd = argv + dd + 1;
-	if (path == NULL) {
-		if (credvault_socket_path(def, sizeof(def)) != 0) {
-			cli_error(c, "no agent socket: set CREDVAULT_SOCKET (eval "
-			    "\"$(credvault agent)\" does) or XDG_RUNTIME_DIR, "
-			    "or use --socket PATH");
-			return CV_EXIT_FAILURE;
-		}
-		path = def;
-	}
-	exec_seed_json();
-	r = credvault_fetch_token(path, name, scope, (unsigned)ttl, &t, cls,
-	    sizeof(cls));
-	if (r == CREDVAULT_INVALID) {
-		cli_error(c, "invalid record name, scope or socket path");
-		return CV_EXIT_USAGE;
-	}
-	if (r != CREDVAULT_OK) {
-		r = tokenmsg_explain(r, cls, name, path, msg, sizeof(msg));
-		cli_error(c, "%s", msg);
+	if ((r = cli_agent_socket(c, &path, def, sizeof(def))) != 0 ||
+	    (r = cli_fetch_token(c, path, name, scope, ttl, &t)) != 0)
 		return r;
-	}
 	/* The environment is the command's to read: that is the point, and
 	 * why tokens are short-lived. */
 	r = setenv(var, credvault_token_value(t), 1);

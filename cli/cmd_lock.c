@@ -5,6 +5,7 @@
 
 #include "agent/credvault.h"
 #include "cli/commands.h"
+#include "cli/fetch.h"
 #include "vault/err.h"
 #include "vault/banned.h"
 
@@ -39,14 +40,8 @@ cmd_lock(struct cli *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(c, LOCK_USAGE);
-	if (path == NULL) {
-		if (credvault_socket_path(def, sizeof(def)) != 0) {
-			cli_error(c, "no agent socket: set CREDVAULT_SOCKET or "
-			    "XDG_RUNTIME_DIR, or use --socket PATH");
-			return CV_EXIT_FAILURE;
-		}
-		path = def;
-	}
+	if ((r = cli_agent_socket(c, &path, def, sizeof(def))) != 0)
+		return r;
 	if ((r = credvault_connect(path, &conn)) == CREDVAULT_OK)
 		r = credvault_lock(conn);
 	credvault_close(&conn);

@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,8 +11,8 @@
 #include <jansson.h>
 
 #include "agent/credvault.h"
-#include "agent/tokenmsg.h"
 #include "cli/commands.h"
+#include "cli/fetch.h"
 #include "crypto/secmem.h"
 #include "vault/err.h"
 #include "vault/limits.h"
@@ -44,20 +43,6 @@ token_help(void)
 	    "exit codes: 0 ok, 1 failure or no agent, 2 usage, 3 agent "
 	    "locked, 4 no such\nrecord, 5 denied, 7 hook or provider "
 	    "failure\n");
-}
-
-/*
- * Seed jansson's hash from getrandom(2) before its first object, instead
- * of its own open/read/close of /dev/urandom: this command runs in every
- * script that needs a token, so its start-up counts (bench/agent).
- */
-static void
-token_seed_json(void)
-{
-	size_t seed = 0;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
-		json_object_seed(seed | 1);
 }
 
 /* RFC 3339 UTC. */
@@ -183,7 +168,7 @@ cmd_token(struct cli *c, int argc, char **argv)
 	struct credvault_token *t = NULL;
 	enum token_format fmt = TOKEN_RAW;
 	const char *path = c->socket, *scope = NULL, *name;
-	char def[256], cls[CREDVAULT_ERROR_MAX + 1], msg[1024];
+	char def[256];
 	unsigned long ttl = 0;
 	int ch, r, found;
 	size_t i;
@@ -226,27 +211,9 @@ cmd_token(struct cli *c, int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage(c, TOKEN_USAGE);
 	name = argv[optind];
-	if (path == NULL) {
-		if (credvault_socket_path(def, sizeof(def)) != 0) {
-			cli_error(c, "no agent socket: set CREDVAULT_SOCKET (eval "
-			    "\"$(credvault agent)\" does) or XDG_RUNTIME_DIR, "
-			    "or use --socket PATH");
-			return CV_EXIT_FAILURE;
-		}
-		path = def;
-	}
-	token_seed_json();
-	r = credvault_fetch_token(path, name, scope, (unsigned)ttl, &t, cls,
-	    sizeof(cls));
-	if (r == CREDVAULT_INVALID) {
-		cli_error(c, "invalid record name, scope or socket path");
-		return CV_EXIT_USAGE;
-	}
-	if (r != CREDVAULT_OK) {
-		r = tokenmsg_explain(r, cls, name, path, msg, sizeof(msg));
-		cli_error(c, "%s", msg);
+	if ((r = cli_agent_socket(c, &path, def, sizeof(def))) != 0 ||
+	    (r = cli_fetch_token(c, path, name, scope, ttl, &t)) != 0)
 		return r;
-	}
 	r = token_print(t, fmt);
 	credvault_token_free(&t);
 	if (r != 0) {

@@ -45,24 +45,6 @@ struct ctr_args {
 	const char *cafile;
 };
 
-/* Parse "N" as a decimal in [min, max]; no sign, no spaces, no suffix. */
-static int
-ctr_parse_ulong(const char *s, unsigned long min, unsigned long max,
-    unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return CV_E_INVALID;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return CV_E_INVALID;
-	*out = v;
-	return 0;
-}
-
 static int
 ctr_parse_args(int argc, char **argv, struct ctr_args *a)
 {
@@ -90,14 +72,14 @@ ctr_parse_args(int argc, char **argv, struct ctr_args *a)
 			 * NAME and passes it in "admin" on stdin. */
 		} else if (val != NULL && keylen == 7 &&
 		    strncmp(arg, "timeout", 7) == 0 && !seen_timeout) {
-			if (ctr_parse_ulong(val, 1,
+			if (hookio_parse_ulong(val, 1,
 			        CV_HTTP_TIMEOUT_MAX_MS / 1000, &v) != 0)
 				goto bad;
 			a->timeout_ms = (long)v * 1000L;
 			seen_timeout = 1;
 		} else if (val != NULL && keylen == 7 &&
 		    strncmp(arg, "retries", 7) == 0 && !seen_retries) {
-			if (ctr_parse_ulong(val, 0, CV_HTTP_RETRIES_MAX,
+			if (hookio_parse_ulong(val, 0, CV_HTTP_RETRIES_MAX,
 			        &v) != 0)
 				goto bad;
 			a->retries = (unsigned)v;

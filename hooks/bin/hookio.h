@@ -78,4 +78,9 @@ void hookio_request_clear(struct hookio_request *req);
 int hookio_reply_write(int fd, const json_t *obj)
     __attribute__((warn_unused_result));
 
+/* Parse "N" as a decimal in [min, max] (no sign, spaces or suffix): a
+ * hook argument such as timeout= or retries=.  0 or CV_E_INVALID. */
+int hookio_parse_ulong(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out) __attribute__((warn_unused_result));
+
 #endif

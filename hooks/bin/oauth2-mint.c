@@ -44,24 +44,6 @@ struct mint_args {
 	const char *cafile;
 };
 
-/* Parse "N" as a decimal in [min, max]; no sign, no spaces, no suffix. */
-static int
-mint_parse_ulong(const char *s, unsigned long min, unsigned long max,
-    unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return CV_E_INVALID;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return CV_E_INVALID;
-	*out = v;
-	return 0;
-}
-
 static int
 mint_parse_args(int argc, char **argv, struct mint_args *a)
 {
@@ -95,14 +77,14 @@ mint_parse_args(int argc, char **argv, struct mint_args *a)
 			a->auth_set = 1;
 		} else if (val != NULL && keylen == 7 &&
 		    strncmp(arg, "timeout", 7) == 0 && !seen_timeout) {
-			if (mint_parse_ulong(val, 1,
+			if (hookio_parse_ulong(val, 1,
 			        CV_HTTP_TIMEOUT_MAX_MS / 1000, &v) != 0)
 				goto bad;
 			a->timeout_ms = (long)v * 1000L;
 			seen_timeout = 1;
 		} else if (val != NULL && keylen == 7 &&
 		    strncmp(arg, "retries", 7) == 0 && !seen_retries) {
-			if (mint_parse_ulong(val, 0, CV_HTTP_RETRIES_MAX, &v) != 0)
+			if (hookio_parse_ulong(val, 0, CV_HTTP_RETRIES_MAX, &v) != 0)
 				goto bad;
 			a->retries = (unsigned)v;
 			seen_retries = 1;
