@@ -5,8 +5,8 @@
 
 #include "cli/commands.h"
 #include "cli/prompt.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 #define ADD_USAGE                                                           \
 	"NAME --provider P --client-id ID --auth-url URL [--project-key K] " \

@@ -6,14 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/daemon.h"
-#include "agent/listen.h"
-#include "agent/log.h"
-#include "agent/server.h"
+#include "agent/transport/daemon.h"
+#include "agent/transport/listen.h"
+#include "base/log.h"
+#include "agent/broker/server.h"
 #include "cli/commands.h"
-#include "vault/err.h"
-#include "vault/limits.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/banned.h"
 
 #define AGENT_USAGE "[--socket PATH] [--socket-group GROUP] [--foreground] " \
 	"[--keyfile FILE] [--lifetime SEC]"

@@ -3,8 +3,8 @@
 #include <getopt.h>
 
 #include "cli/commands.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 struct check_ctx {
 	const struct cli *c;

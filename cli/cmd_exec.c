@@ -8,12 +8,12 @@
 #include <unistd.h>
 
 
-#include "agent/credvault.h"
+#include "client/credvault.h"
 #include "cli/commands.h"
 #include "cli/fetch.h"
-#include "vault/err.h"
-#include "vault/limits.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/banned.h"
 
 #define EXEC_USAGE "NAME [--socket PATH] [--scope S] [--min-ttl SEC] " \
 	"[--env VAR] -- CMD [ARGS...]"

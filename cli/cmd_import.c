@@ -5,9 +5,9 @@
 
 #include "cli/commands.h"
 #include "cli/prompt.h"
-#include "vault/err.h"
+#include "base/err.h"
 #include "vault/preset.h"
-#include "vault/banned.h"
+#include "base/banned.h"
 
 #define IMPORT_USAGE "NAME --from-env FILE [--no-reveal]"
 

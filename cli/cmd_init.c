@@ -7,8 +7,8 @@
 #include "cli/commands.h"
 #include "cli/kdfopts.h"
 #include "cli/prompt.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 #define INIT_USAGE "[--label LABEL] " KDFOPTS_USAGE
 

@@ -13,8 +13,8 @@
 #include "cli/output.h"
 #include "cli/prompt.h"
 #include "crypto/seal.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 #define KEYSLOT_USAGE                                                       \
 	"add LABEL [--new-passphrase-file FILE | --keyfile FILE] "          \

@@ -8,8 +8,8 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 struct list_item {
 	char *name, *provider, *project_key, *client_id;

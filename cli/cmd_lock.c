@@ -3,11 +3,11 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "agent/credvault.h"
+#include "client/credvault.h"
 #include "cli/commands.h"
 #include "cli/fetch.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 #define LOCK_USAGE "[--socket PATH]"
 

@@ -7,8 +7,8 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 #define POLICY_USAGE                                                        \
 	"NAME [--auto-rotate off|invalid-client|age|both] [--max-age SEC] "  \

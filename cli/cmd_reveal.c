@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 int
 cmd_reveal(struct cli *c, int argc, char **argv)

@@ -3,12 +3,12 @@
 #include <getopt.h>
 #include <string.h>
 
-#include "agent/rotation.h"
+#include "hooks/rotator.h"
 #include "cli/commands.h"
 #include "cli/prompt.h"
-#include "vault/err.h"
+#include "base/err.h"
 #include "vault/rotate.h"
-#include "vault/banned.h"
+#include "base/banned.h"
 
 #define ROTATE_USAGE                                                        \
 	"NAME [--force] [--secret-stdin [--client-id ID] | --abort]"

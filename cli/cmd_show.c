@@ -4,8 +4,8 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 int
 cmd_show(struct cli *c, int argc, char **argv)

@@ -10,13 +10,13 @@
 
 #include <jansson.h>
 
-#include "agent/credvault.h"
+#include "client/credvault.h"
 #include "cli/commands.h"
 #include "cli/fetch.h"
 #include "crypto/secmem.h"
-#include "vault/err.h"
-#include "vault/limits.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/banned.h"
 
 #define TOKEN_USAGE "NAME [--socket PATH] [--scope S] [--min-ttl SEC] " \
 	"[--format raw|json|header|exec-credential]"
@@ -57,7 +57,7 @@ token_time(long long t, char *buf, size_t len)
 		(void)strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The JSON formats, built by jansson (jsonmem wipes its copies). */
+/* The JSON formats, built by jansson (the wiping allocator wipes its copies). */
 static json_t *
 token_json(const struct credvault_token *t, enum token_format f)
 {

@@ -6,10 +6,10 @@
 
 #include <jansson.h>
 
-#include "agent/tokenmsg.h"
-#include "vault/err.h"
-#include "vault/limits.h"
-#include "vault/banned.h"
+#include "cli/tokenmsg.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/banned.h"
 
 int
 cli_agent_socket(const struct cli *c, const char **path, char *def,

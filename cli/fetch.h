@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "agent/credvault.h"
+#include "client/credvault.h"
 #include "cli/cli.h"
 
 /* *path (from --socket) or else the default (into def, len bytes):

@@ -4,9 +4,9 @@
 
 #include <getopt.h>
 
-#include "vault/err.h"
-#include "vault/limits.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/banned.h"
 
 int
 kdfopts_take(const struct cli *c, struct kdfopts *o, int ch, const char *arg)

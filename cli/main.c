@@ -6,11 +6,13 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "vault/err.h"
-#include "vault/jsonmem.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/wipealloc.h"
+#include "base/banned.h"
 
 static const struct {
 	const char *name;
@@ -85,7 +87,7 @@ main(int argc, char **argv)
 	int ch;
 
 	harden();
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	memset(&c, 0, sizeof(c));
 	c.passphrase_fd = -1;
 	/* '+': stop at the command; its own options come after it. */

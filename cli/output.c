@@ -9,9 +9,9 @@
 #include <time.h>
 
 #include "cli/output.h"
-#include "vault/err.h"
-#include "vault/jsonmem.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/wipealloc.h"
+#include "base/banned.h"
 
 static void cli_vmsg(const struct cli *c, const char *kind, const char *fmt,
     va_list ap) __attribute__((format(printf, 3, 0)));
@@ -129,7 +129,7 @@ output_json(const json_t *j)
 
 	if (s != NULL) {
 		printf("%s\n", s);
-		jsonmem_free(s);
+		wipealloc_free(s);
 	}
 }
 

@@ -10,8 +10,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 static void
 prompt_chomp(struct secbuf *sb)

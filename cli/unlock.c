@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "cli/prompt.h"
-#include "vault/err.h"
-#include "vault/limits.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/banned.h"
 
 int
 cli_vault_dir(struct cli *c)

@@ -10,9 +10,9 @@
 #include <sodium.h>
 
 #include "crypto/secmem.h"
-#include "vault/err.h"
-#include "vault/limits.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/banned.h"
 
 #define KDF_CONTEXT "cvvault1"
 /* A CLI command unlocks every time it runs: keep it to 256 MiB and spend

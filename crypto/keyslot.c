@@ -7,9 +7,9 @@
 #include <sodium.h>
 
 #include "crypto/secmem.h"
-#include "vault/buf.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 #define KEYSLOT_AD_PREFIX "credvault keyslot v1"
 #define KEYSLOT_AD_MAX (sizeof(KEYSLOT_AD_PREFIX) + KEYSLOT_ENCODED_MAX)

@@ -8,7 +8,7 @@
 
 #include "crypto/kdf.h"
 #include "crypto/seal.h"
-#include "vault/limits.h"
+#include "base/limits.h"
 
 #define KEYSLOT_VERSION 1
 #define KEYSLOT_VMK_BYTES 32

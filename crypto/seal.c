@@ -4,8 +4,8 @@
 
 #include <sodium.h>
 
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 int
 seal_seal(unsigned char *out, size_t outcap, size_t *outlen,

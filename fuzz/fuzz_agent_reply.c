@@ -3,10 +3,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "agent/wire.h"
+#include <jansson.h>
+
+#include "client/wire.h"
 #include "crypto/secmem.h"
-#include "vault/jsonmem.h"
-#include "vault/banned.h"
+#include "base/wipealloc.h"
+#include "base/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	if (!ready) {
-		jsonmem_init();
+		json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 		if (secmem_init() != 0)
 			abort();
 		ready = 1;

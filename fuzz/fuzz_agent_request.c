@@ -4,12 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/log.h"
-#include "agent/server.h"
-#include "agent/wire.h"
+#include <jansson.h>
+
+#include "base/log.h"
+#include "agent/broker/server.h"
+#include "client/wire.h"
 #include "crypto/secmem.h"
-#include "vault/jsonmem.h"
-#include "vault/banned.h"
+#include "base/wipealloc.h"
+#include "base/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,7 +28,7 @@ fuzz_server(void)
 	struct server_opts o;
 
 	if (s == NULL) {
-		jsonmem_init();
+		json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 		log_set_level(LOG_CRIT); /* refusals are logged at info */
 		if (secmem_init() != 0)
 			abort();

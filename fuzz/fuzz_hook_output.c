@@ -4,9 +4,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "hooks/proto.h"
-#include "vault/jsonmem.h"
-#include "vault/banned.h"
+#include "base/wipealloc.h"
+#include "base/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct proto_error_reply e;
 	char why[CV_HOOK_REASON_MAX];
 
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	if (proto_mint_decode(data, size, &m, why, sizeof(why)) == 0) {
 		/* What the agent relies on after a successful decode. */
 		if (m.access_token == NULL || m.access_token->len == 0 ||

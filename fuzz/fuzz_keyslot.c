@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "crypto/keyslot.h"
-#include "vault/banned.h"
+#include "base/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,11 +4,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "crypto/secmem.h"
-#include "hooks/bin/hookio.h"
-#include "hooks/bin/oauth.h"
-#include "vault/jsonmem.h"
-#include "vault/banned.h"
+#include "hookkit/hookio.h"
+#include "hookkit/oauth.h"
+#include "base/wipealloc.h"
+#include "base/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -166,7 +168,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct secbuf *secret;
 
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	if (secret == NULL &&
 	    (secret = secbuf_dup(FUZZ_SECRET, strlen(FUZZ_SECRET))) == NULL)
 		__builtin_trap();

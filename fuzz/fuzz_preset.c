@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "crypto/secmem.h"
-#include "vault/limits.h"
+#include "base/limits.h"
 #include "vault/preset.h"
-#include "vault/banned.h"
+#include "base/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

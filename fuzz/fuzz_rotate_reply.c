@@ -7,11 +7,11 @@
 #include <jansson.h>
 
 #include "crypto/secmem.h"
-#include "hooks/bin/ctjson.h"
-#include "hooks/bin/oauth.h"
+#include "hookkit/ctjson.h"
+#include "hookkit/oauth.h"
 #include "hooks/proto.h"
-#include "vault/jsonmem.h"
-#include "vault/banned.h"
+#include "base/wipealloc.h"
+#include "base/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -84,7 +84,7 @@ fuzz_client(const uint8_t *data, size_t size)
 	    memcmp(pr.secret->data, c.secret->data, c.secret->len) != 0)
 		__builtin_trap();
 	proto_rotate_reply_clear(&pr);
-	jsonmem_free(text);
+	wipealloc_free(text);
 	json_decref(o);
 	ctjson_client_clear(&c);
 }
@@ -136,7 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct secbuf *token;
 
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	if (token == NULL &&
 	    (token = secbuf_dup(FUZZ_TOKEN, strlen(FUZZ_TOKEN))) == NULL)
 		__builtin_trap();

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hooks/stack.h"
-#include "vault/banned.h"
+#include "base/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

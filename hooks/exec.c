@@ -22,8 +22,8 @@
 
 #include <sodium.h>
 
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 #define EXEC_POLL_FALLBACK_MS 10 /* exit polling when pidfd_open() is missing */
 #define EXEC_READ_CHUNK 16384

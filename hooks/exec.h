@@ -8,7 +8,7 @@
 
 #include "crypto/secmem.h"
 #include "hooks/proto.h"
-#include "vault/limits.h"
+#include "base/limits.h"
 
 #define EXEC_SHA256_BYTES 32
 

@@ -10,9 +10,10 @@
 
 #include <jansson.h>
 
-#include "hooks/peer.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "hooks/peer_rule.h"
+#include "base/err.h"
+#include "base/wipealloc.h"
+#include "base/banned.h"
 
 static const char *const proto_phase_names[PROTO_PHASES] = {
 	[PROTO_AUTHORIZE] = "authorize",
@@ -35,19 +36,20 @@ static const struct {
 };
 
 /*
- * jansson copies every string it parses or is given; without jsonmem's
- * wiping allocator those copies (secrets, tokens) would stay in freed heap
- * memory.  Forgetting jsonmem_init() is a programmer error: fail loudly.
+ * jansson copies every string it parses or is given; without the wiping
+ * allocator those copies (secrets, tokens) would stay in freed heap
+ * memory.  Forgetting to install it is a programmer error: fail loudly.
  */
 static void
-proto_require_jsonmem(void)
+proto_require_wipealloc(void)
 {
 	json_malloc_t m = NULL;
 	json_free_t f = NULL;
 
 	json_get_alloc_funcs(&m, &f);
-	if (m == malloc || f == free) {
-		(void)fputs("proto: jsonmem_init() was not called\n", stderr);
+	if (f != wipealloc_free) {
+		(void)fputs("proto: jansson does not use wipealloc_free\n",
+		    stderr);
 		abort();
 	}
 }
@@ -227,7 +229,7 @@ proto_add_rotation(json_t *o, const struct proto_request *req)
 		if ((sub = json_object()) == NULL ||
 		    json_object_set_new(o, "admin", sub) != 0)
 			return CV_E_NOMEM;
-		/* jansson copies the token; jsonmem wipes that copy on free. */
+		/* jansson copies the token; the wiping allocator wipes that copy on free. */
 		v = json_stringn((const char *)req->admin_token->data,
 		    req->admin_token->len);
 		if (v == NULL)
@@ -266,7 +268,7 @@ proto_request_encode(const struct proto_request *req, struct secbuf **out)
 	int r = CV_E_INVALID;
 
 	*out = NULL;
-	proto_require_jsonmem();
+	proto_require_wipealloc();
 	if (proto_phase_name(req->phase) == NULL || req->record == NULL)
 		goto out;
 	if (req->secret != NULL && !proto_phase_has_reply(req->phase))
@@ -295,7 +297,7 @@ proto_request_encode(const struct proto_request *req, struct secbuf **out)
 	    (r = proto_add_record(o, req->record)) != 0)
 		goto out;
 	if (req->secret != NULL) {
-		/* jansson copies the secret; jsonmem wipes that copy on free. */
+		/* jansson copies the secret; the wiping allocator wipes that copy on free. */
 		v = json_stringn((const char *)req->secret->data,
 		    req->secret->len);
 		if (v == NULL) {
@@ -336,7 +338,7 @@ proto_load_object(const void *p, size_t len, json_t **root, char *why,
 	json_error_t jerr;
 
 	*root = NULL;
-	proto_require_jsonmem();
+	proto_require_wipealloc();
 	if (len > CV_HOOK_OUTPUT_MAX) {
 		cv_why(why, whylen, "reply is longer than %u bytes",
 		    (unsigned)CV_HOOK_OUTPUT_MAX);

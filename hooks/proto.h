@@ -7,13 +7,13 @@
 #include <stdint.h>
 
 #include "crypto/secmem.h"
-#include "vault/limits.h"
+#include "base/limits.h"
 
-struct peer_ident; /* hooks/peer.h */
+struct peer_ident; /* hooks/peer_rule.h */
 
 /*
- * Every function here that touches JSON requires jsonmem_init() to have
- * run first (jansson then wipes every block it frees, and the request and
+ * Every function here that touches JSON requires jansson to use the
+ * wiping allocator (base/wipealloc.h) (jansson then wipes every block it frees, and the request and
  * the replies carry secrets).  Calling one without it is a programmer
  * error and aborts.  Error reasons ("why") never quote the input: jansson
  * puts the text near a syntax error into its messages, so only the

@@ -14,8 +14,8 @@
 
 #include <sodium.h>
 
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 #define STACK_TOKENS_MAX (4 + CV_STACK_ARGS_MAX) /* phase control module pin */
 #define STACK_QUOTE_MAX 40                      /* token bytes in messages */

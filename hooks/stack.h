@@ -8,9 +8,9 @@
 
 #include "crypto/secmem.h"
 #include "hooks/exec.h"
-#include "hooks/peer.h"
+#include "hooks/peer_rule.h"
 #include "hooks/proto.h"
-#include "vault/limits.h"
+#include "base/limits.h"
 
 /* The four controls of pam.conf(5), with their Linux-PAM meaning. */
 enum stack_control {

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "crypto/secmem.h"
-#include "vault/buf.h"
-#include "vault/err.h"
-#include "vault/limits.h"
-#include "vault/banned.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/banned.h"
 
 #define AUDIT_VERSION 1
 #define AUDIT_AD "credvault audit v1"

@@ -4,9 +4,9 @@
 
 #include <string.h>
 
-#include "vault/err.h"
-#include "vault/limits.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/banned.h"
 
 static const struct {
 	const char *name;

@@ -4,9 +4,9 @@
 
 #include <string.h>
 
-#include "vault/buf.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 /*
  * Encoding, version 1 (all integers big-endian, strings as buf_put_str):

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "crypto/secmem.h"
-#include "vault/limits.h"
+#include "base/limits.h"
 
 #define RECORD_VERSION 1
 

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 /*
  * Every transition is one vault_record_update, committed before the next

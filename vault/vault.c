@@ -13,9 +13,9 @@
 
 #include <sodium.h>
 
-#include "vault/buf.h"
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 #define META_VERSION "version"
 #define META_VAULT_ID "vault_id"

@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 struct slot_list_ctx {
 	int (*fn)(const struct vault_slot_info *si, void *ctx);

@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "vault/err.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/banned.h"
 
 #define RECORD_AD "credvault record v1"
 #define RECORD_AD_BYTES (sizeof(RECORD_AD) + VAULT_ID_BYTES + \

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/agent/bench_util.h"
-#include "vault/banned.h"
+#include "bench_util.h"
+#include "base/banned.h"
 
 #define BENCH_BUF 65536
 #define BENCH_ECHO_REQ 100

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers of the agent benchmark. */
 #define _GNU_SOURCE /* pipe2 */
-#include "bench/agent/bench_util.h"
+#include "bench_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vault/banned.h"
+#include "base/banned.h"
 
 extern char **environ;
 

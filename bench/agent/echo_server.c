@@ -14,7 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "vault/banned.h"
+#include "base/banned.h"
 
 #define ECHO_REPLY 1024
 #define ECHO_IN 4096

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/agent/bench_util.h"
-#include "vault/banned.h"
+#include "bench_util.h"
+#include "base/banned.h"
 
 int
 main(int argc, char **argv)

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vault/banned.h"
+#include "base/banned.h"
 
 int
 main(void)

@@ -14,9 +14,9 @@
 #include "crypto/kdf.h"
 #include "crypto/seal.h"
 #include "crypto/secmem.h"
-#include "vault/err.h"
+#include "base/err.h"
 #include "vault/vault.h"
-#include "vault/banned.h"
+#include "base/banned.h"
 
 #define BENCH_GETS 200000u
 

@@ -6,9 +6,9 @@
 
 #include <sodium.h>
 
-#include "vault/err.h"
+#include "base/err.h"
 #include "vault/store.h"
-#include "vault/banned.h"
+#include "base/banned.h"
 
 /*
  * cv_tamper DIR list DB              keys (hex) and value sizes

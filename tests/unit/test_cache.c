@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/cache.h"
-#include "agent/scope.h"
-#include "vault/err.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "agent/broker/cache.h"
+#include "agent/broker/scope.h"
+#include "base/err.h"
+#include "test.h"
+#include "base/banned.h"
 
 #define S(x) ((int64_t)(x) * 1000) /* seconds to ms */
 

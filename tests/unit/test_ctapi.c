@@ -3,13 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "crypto/secmem.h"
-#include "hooks/bin/ctapi.h"
-#include "hooks/bin/httpmem.h"
-#include "vault/err.h"
-#include "vault/jsonmem.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "hookkit/http.h"
+#include "hookkit/ctapi.h"
+#include "base/err.h"
+#include "base/wipealloc.h"
+#include "test.h"
+#include "base/banned.h"
 
 static void
 test_base_url(void)
@@ -82,14 +84,14 @@ test_refused(void)
 int
 main(void)
 {
-	if (secmem_init() != 0 || httpmem_init() != 0) {
+	if (secmem_init() != 0 || http_init() != 0) {
 		fprintf(stderr, "test_ctapi: cannot initialise libraries\n");
 		return 1;
 	}
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	test_base_url();
 	test_deadline();
 	test_refused();
-	httpmem_cleanup();
+	http_cleanup();
 	return test_done("test_ctapi");
 }

@@ -6,12 +6,12 @@
 #include <jansson.h>
 
 #include "crypto/secmem.h"
-#include "hooks/bin/ctjson.h"
+#include "hookkit/ctjson.h"
 #include "hooks/proto.h"
-#include "vault/err.h"
-#include "vault/jsonmem.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/wipealloc.h"
+#include "test.h"
+#include "base/banned.h"
 
 static void
 test_names(void)
@@ -270,7 +270,7 @@ test_reply(void)
 	ASSERT_STR_EQ(pr.client_id, "new-1");
 	ASSERT_STR_EQ((const char *)pr.secret->data, "S3cr3t~");
 	proto_rotate_reply_clear(&pr);
-	jsonmem_free(text);
+	wipealloc_free(text);
 	json_decref(o);
 
 	rep.n = 2;
@@ -296,7 +296,7 @@ main(void)
 		fprintf(stderr, "test_ctjson: cannot initialise libsodium\n");
 		return 1;
 	}
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	test_names();
 	test_client_parse();
 	test_page_parse();

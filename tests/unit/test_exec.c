@@ -14,12 +14,14 @@
 
 #include <sodium.h>
 
+#include <jansson.h>
+
 #include "hooks/exec.h"
 #include "hooks/stack.h"
-#include "vault/err.h"
-#include "vault/jsonmem.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/wipealloc.h"
+#include "test.h"
+#include "base/banned.h"
 
 #define THREADS 8
 #define RUNS_PER_THREAD 4
@@ -739,7 +741,7 @@ main(void)
 		perror("setup");
 		return 1;
 	}
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	test_results();
 	test_io();
 	test_fds();

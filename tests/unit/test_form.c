@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "crypto/secmem.h"
-#include "hooks/bin/form.h"
-#include "vault/err.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "hookkit/form.h"
+#include "base/err.h"
+#include "test.h"
+#include "base/banned.h"
 
 /* A secbuf of exactly cap bytes (secbuf_new() may round up). */
 static struct secbuf *

@@ -8,12 +8,12 @@
 #include <jansson.h>
 
 #include "crypto/secmem.h"
-#include "hooks/bin/hookio.h"
+#include "hookkit/hookio.h"
 #include "hooks/proto.h"
-#include "vault/err.h"
-#include "vault/jsonmem.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/wipealloc.h"
+#include "test.h"
+#include "base/banned.h"
 
 static int
 dec(const char *s, struct hookio_request *req, char *why)
@@ -335,7 +335,7 @@ main(void)
 		fprintf(stderr, "test_hookio: cannot initialise libsodium\n");
 		return 1;
 	}
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	test_decode_mint();
 	test_decode_rotate();
 	test_decode_bad();

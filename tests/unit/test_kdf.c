@@ -8,10 +8,10 @@
 
 #include "crypto/kdf.h"
 #include "crypto/secmem.h"
-#include "vault/limits.h"
-#include "vault/err.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "base/limits.h"
+#include "base/err.h"
+#include "test.h"
+#include "base/banned.h"
 
 static size_t
 unhex(const char *hex, unsigned char *out, size_t cap)

@@ -4,9 +4,9 @@
 
 #include "crypto/keyslot.h"
 #include "crypto/secmem.h"
-#include "vault/err.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "test.h"
+#include "base/banned.h"
 
 static const struct kdf_params fast = { 1, 64, 1 };
 

@@ -3,13 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "crypto/secmem.h"
-#include "hooks/bin/httpmem.h"
-#include "hooks/bin/oauth.h"
-#include "vault/err.h"
-#include "vault/jsonmem.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "hookkit/http.h"
+#include "hookkit/oauth.h"
+#include "base/err.h"
+#include "base/wipealloc.h"
+#include "test.h"
+#include "base/banned.h"
 
 static char scope_out[CV_SCOPE_MAX + 1];
 
@@ -331,11 +333,11 @@ test_mint_refused(void)
 int
 main(void)
 {
-	if (secmem_init() != 0 || httpmem_init() != 0) {
+	if (secmem_init() != 0 || http_init() != 0) {
 		fprintf(stderr, "test_oauth: cannot initialise libraries\n");
 		return 1;
 	}
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	test_secret = secbuf_dup("s3cret-Value", 12);
 	test_scope_normalize();
 	test_scope_sets();
@@ -345,6 +347,6 @@ main(void)
 	test_reply_errors();
 	test_mint_refused();
 	secbuf_free(&test_secret);
-	httpmem_cleanup();
+	http_cleanup();
 	return test_done("test_oauth");
 }

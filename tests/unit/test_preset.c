@@ -3,11 +3,11 @@
 #include <string.h>
 
 #include "crypto/secmem.h"
-#include "vault/err.h"
-#include "vault/limits.h"
+#include "base/err.h"
+#include "base/limits.h"
 #include "vault/preset.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "test.h"
+#include "base/banned.h"
 
 static int
 parse(const char *text, struct preset *p, unsigned *line, const char **why)

@@ -4,12 +4,12 @@
 
 #include <jansson.h>
 
-#include "hooks/peer.h"
+#include "hooks/peer_rule.h"
 #include "hooks/proto.h"
-#include "vault/err.h"
-#include "vault/jsonmem.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/wipealloc.h"
+#include "test.h"
+#include "base/banned.h"
 
 /* Decode a C string; reasons go to why (CV_HOOK_REASON_MAX) or nowhere. */
 static int
@@ -290,7 +290,7 @@ main(void)
 {
 	if (secmem_init() != 0)
 		return 1;
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	test_phases();
 	test_request();
 	test_mint();

@@ -3,11 +3,11 @@
 #include <string.h>
 
 #include "crypto/secmem.h"
-#include "vault/buf.h"
-#include "vault/err.h"
+#include "base/buf.h"
+#include "base/err.h"
 #include "vault/record.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "test.h"
+#include "base/banned.h"
 
 static void
 sample(struct record *r)

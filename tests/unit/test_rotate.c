@@ -5,11 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vault/err.h"
+#include "base/err.h"
 #include "vault/rotate.h"
 #include "vault/vault.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "test.h"
+#include "base/banned.h"
 
 /* A provider: API clients with a name, a secret and a live flag. */
 #define UP_MAX 64

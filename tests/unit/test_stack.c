@@ -7,11 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "hooks/stack.h"
-#include "vault/err.h"
-#include "vault/jsonmem.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include "base/err.h"
+#include "base/wipealloc.h"
+#include "test.h"
+#include "base/banned.h"
 
 #define MAXMOD 3
 
@@ -577,7 +579,7 @@ main(void)
 {
 	if (secmem_init() != 0)
 		return 1;
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	test_parse_ok();
 	test_parse_errors();
 	test_pam_table();

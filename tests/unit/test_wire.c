@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/wire.h"
-#include "vault/err.h"
-#include "vault/jsonmem.h"
-#include "tests/unit/test.h"
-#include "vault/banned.h"
+#include <jansson.h>
+
+#include "client/wire.h"
+#include "base/err.h"
+#include "base/wipealloc.h"
+#include "test.h"
+#include "base/banned.h"
 
 static int
 decode(const char *json, struct wire_request *req)
@@ -252,11 +254,11 @@ test_reply_decode_bounds(void)
 static void
 test_classes(void)
 {
-	ASSERT_TRUE(wire_class_is_valid("invalid_client"));
-	ASSERT_TRUE(wire_class_is_valid("a1_"));
-	ASSERT_TRUE(!wire_class_is_valid(""));
-	ASSERT_TRUE(!wire_class_is_valid("Invalid"));
-	ASSERT_TRUE(!wire_class_is_valid("a-b"));
+	ASSERT_TRUE(cv_class_is_valid("invalid_client"));
+	ASSERT_TRUE(cv_class_is_valid("a1_"));
+	ASSERT_TRUE(!cv_class_is_valid(""));
+	ASSERT_TRUE(!cv_class_is_valid("Invalid"));
+	ASSERT_TRUE(!cv_class_is_valid("a-b"));
 	ASSERT_INT_EQ(wire_class_err("invalid_client"), CV_E_UPSTREAM);
 	ASSERT_INT_EQ(wire_class_err("hook_timeout"), CV_E_UPSTREAM);
 	ASSERT_INT_EQ(wire_class_err("no_such_record"), CV_E_NOTFOUND);
@@ -272,7 +274,7 @@ test_classes(void)
 int
 main(void)
 {
-	jsonmem_init();
+	json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
 	if (secmem_init() != 0)
 		return 1;
 	test_header();

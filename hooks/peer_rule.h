@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* The peer identity hooks consume, and the built-in `peer` module. */
+#ifndef CV_HOOKS_PEER_H
+#define CV_HOOKS_PEER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "hooks/proto.h"
+#include "base/limits.h"
+
+/*
+ * Who asked, as the agent established it from SO_PEERCRED, SO_PEERGROUPS
+ * and /proc/PID/exe (agent/peer.c), never from what the client said.  The
+ * struct is self-contained (no pointers); the agent fills it, hooks only
+ * read it.  A peer with more than CV_PEER_GROUPS_MAX supplementary groups
+ * keeps the first ones and groups_truncated is set: a group= rule can then
+ * fail to match (deny), never match wrongly.  exe is "" when unknown, and
+ * then no exe= rule matches.
+ */
+struct peer_ident {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	size_t ngroups;
+	int groups_truncated;
+	gid_t groups[CV_PEER_GROUPS_MAX];
+	char exe[CV_PATH_MAX];
+};
+
+/* An identity that matches nothing: ids (uid_t)-1 etc., no groups, no exe. */
+void peer_ident_init(struct peer_ident *id);
+
+/*
+ * The arguments of one `peer` line, validated when the stack is loaded.
+ * Each pointer is NULL when the argument was not given, else the text
+ * after "key=": one value or comma-separated alternatives.  The pointers
+ * are borrowed from the argument strings given to peer_rule_parse() and
+ * stay valid as long as those do (the stack that owns them).
+ */
+struct peer_rule {
+	const char *uid;    /* uid=N[,N...] */
+	const char *user;   /* user=NAME[,NAME...] */
+	const char *gid;    /* gid=N[,N...]  primary or supplementary */
+	const char *group;  /* group=NAME[,NAME...]  primary or supplementary */
+	const char *exe;    /* exe=/abs/path[,...]  the peer's executable */
+	const char *scopes; /* scopes=S1[,S2...]  allowed requested scopes */
+};
+
+/*
+ * Parse the n arguments of a `peer` line into *rule (cleared on entry).
+ * Unknown or repeated keys, empty values, more than CV_PEER_ALTS_MAX
+ * alternatives, bad numbers, relative exe paths and user or group names
+ * outside [A-Za-z0-9._-] (an optional trailing '$') are CV_E_INVALID with a
+ * reason in why.  A line without arguments matches every peer (it is
+ * allowed: `peer` then only checks that a peer is present).
+ */
+int peer_rule_parse(struct peer_rule *rule, const char *const *args,
+    size_t n, char *why, size_t whylen) __attribute__((warn_unused_result));
+
+/*
+ * Match a peer against a rule: every argument given must match, and an
+ * argument matches when any of its alternatives does.  user= and group=
+ * are looked up with getpwnam_r()/getgrnam_r() at each call (a name that
+ * does not exist matches nobody).  scope is the requested scope list,
+ * space-separated; scopes= requires each of them to be one of the
+ * allowed values (an empty request always passes).  id NULL (no peer)
+ * never matches.
+ *
+ * Returns PROTO_SUCCESS on a match, PROTO_FAIL on a mismatch and
+ * PROTO_ERROR when a lookup failed; why says which argument did not match
+ * (for the log, never for the peer).  Thread-safe.
+ */
+enum proto_result peer_rule_match(const struct peer_rule *rule, const struct peer_ident *id,
+    const char *scope, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/* The agent's policy: each record's stack file, authorize and mint. */
+#ifndef CV_AGENT_POLICY_H
+#define CV_AGENT_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "crypto/secmem.h"
+#include "hooks/peer_rule.h"
+#include "hooks/proto.h"
+#include "base/limits.h"
+
+/*
+ * Stack files are read from DIR/hooks.d (DIR the vault directory) when a
+ * record is first asked for, kept, and read again after policy_reload()
+ * (SIGHUP).  The rules (DESIGN.md sections 6 and 7):
+ *   - no stack file, or no authorize line in it: only the agent's own uid
+ *     is authorised ("no stack, no rule");
+ *   - a stack file that cannot be used (unsafe permissions, bad syntax)
+ *     denies everything for that record;
+ *   - no mint line: the shipped oauth2-mint at CV_HOOKDIR mints.
+ * A policy_stack is shared and reference-counted: jobs in worker threads
+ * keep using the one they started with while a reload installs new ones.
+ * Every function is thread-safe.
+ */
+struct policy;
+struct policy_stack;
+
+/*
+ * New policy for the vault at vault_dir, whose hooks and stack files may
+ * be owned by root or owner; agent_uid is who "no rule" lets in.
+ * default_mint is the mint hook used when a stack has none (normally
+ * CV_HOOKDIR "/oauth2-mint"); timeout_ms is each hook's limit (0: the
+ * default).  Free with policy_free().
+ */
+int policy_new(const char *vault_dir, uid_t owner, uid_t agent_uid,
+    const char *default_mint, unsigned timeout_ms, struct policy **out)
+    __attribute__((warn_unused_result));
+void policy_free(struct policy **pp);
+
+/* Forget every loaded stack file (they are read again on next use). */
+void policy_reload(struct policy *p);
+
+/* Counts policy_reload() calls: a decision made under an older epoch may
+ * no longer hold. */
+uint64_t policy_epoch(struct policy *p);
+
+/*
+ * The stack for record name, loaded now or earlier.  With keep 0 it is
+ * not remembered (for names that are not records, so that peers cannot
+ * fill the table).  Always gives a stack object, which may say "no file"
+ * or "unusable" (then why holds the reason, for the log).  Release it
+ * with policy_put().  CV_E_NOMEM only.
+ */
+int policy_get(struct policy *p, const char *name, int keep,
+    struct policy_stack **out) __attribute__((warn_unused_result));
+void policy_put(struct policy *p, struct policy_stack **sp);
+
+/* Why the stack is unusable ("" when it is usable), for the log. */
+const char *policy_stack_problem(const struct policy_stack *s);
+
+/* Whether authorize would run an executable (then it must not run on the
+ * event loop). */
+int policy_authorize_execs(const struct policy_stack *s);
+
+enum policy_verdict {
+	POLICY_ALLOW = 0, /* authorize allowed; mint produced a token */
+	POLICY_DENY,      /* authorize refused (also its errors: deny) */
+	POLICY_FAIL,      /* mint failed: cls says how */
+};
+
+/*
+ * The outcome of a phase.  mint is set (and owned) for a successful mint;
+ * cls is a failure class (docs/protocol.md) for POLICY_FAIL; reason says
+ * what decided, for the log (never a secret).  Clear it with
+ * policy_outcome_clear().
+ */
+struct policy_outcome {
+	enum policy_verdict verdict;
+	char cls[CV_ERROR_CLASS_MAX + 1];
+	char reason[CV_HOOK_REASON_MAX + 128];
+	struct proto_mint_reply mint;
+};
+
+void policy_outcome_clear(struct policy_outcome *o);
+
+/*
+ * Run the authorize phase for peer asking for scope (the effective,
+ * normalised scopes), with request the encoded hook request (no secret).
+ * out is cleared on entry.
+ */
+void policy_authorize(struct policy *p, const struct policy_stack *s,
+    const struct peer_ident *peer, const char *scope,
+    const struct secbuf *request, struct policy_outcome *out);
+
+/*
+ * Run the mint phase (the default mint when the stack has none) with
+ * request the encoded hook request carrying the secret.  out is cleared
+ * on entry; on POLICY_ALLOW out->mint holds the token.
+ */
+void policy_mint(struct policy *p, const struct policy_stack *s,
+    const struct peer_ident *peer, const char *scope,
+    const struct secbuf *request, struct policy_outcome *out);
+
+struct stack;          /* hooks/stack.h */
+struct stack_verdict;  /* hooks/stack.h */
+
+/* The parsed stack file of s, or NULL when there is none or it is
+ * unusable; valid while s is held. */
+const struct stack *policy_stack_file(const struct policy_stack *s);
+
+/*
+ * Run any phase of s's stack file with request (the encoded hook
+ * request), for callers other than the token path (rotation).  `peer`
+ * lines fail there (there is no peer).  CV_E_NOTFOUND when the stack file
+ * has no line for phase (or there is no usable file); else 0 with the
+ * verdict in *v, which the caller releases with stack_verdict_clear().
+ * For mint and rotate a success carries the decoded-valid reply.
+ */
+int policy_run_phase(struct policy *p, const struct policy_stack *s,
+    enum proto_phase phase, const struct secbuf *request,
+    struct stack_verdict *v) __attribute__((warn_unused_result));
+
+#endif
