@@ -86,7 +86,7 @@ cmd_add(struct cli *c, int argc, char **argv)
 	/* Validate everything but the secret before asking for anything. */
 	r.created_at = r.updated_at = vault_now();
 	r.ngen = 1;
-	r.policy.grace_s = POLICY_GRACE_DEFAULT_S;
+	r.policy.grace_s = ROTATION_GRACE_DEFAULT_S;
 	r.gen[0].number = 1;
 	r.gen[0].state = GEN_ACTIVE;
 	r.gen[0].created_at = r.gen[0].activated_at = r.created_at;

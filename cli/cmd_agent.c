@@ -6,10 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/broker/broker.h"
 #include "agent/transport/daemon.h"
 #include "agent/transport/listen.h"
+#include "agent/transport/loop.h"
 #include "base/log.h"
-#include "agent/broker/server.h"
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/limits.h"
@@ -80,17 +81,17 @@ agent_default_socket(struct cli *c, char *buf, size_t len)
 /* Serve on ls until SIGTERM; v and ls are taken over. */
 static int
 agent_serve(struct cli *c, struct vault *v, struct listen_sock *ls,
-    const char *group, const struct server_opts *so, int foreground,
+    const char *group, const struct broker_opts *so, int foreground,
     const char *warn)
 {
-	struct server *s = NULL;
+	struct broker *b = NULL;
 	const char *path = ls->path;
 	int r;
 
-	if ((r = server_block_signals()) != 0)
+	if ((r = loop_block_signals()) != 0)
 		vault_free(&v);
 	else
-		r = server_new(v, so, &s);
+		r = broker_new(v, so, &b);
 	v = NULL; /* transferred, even on failure */
 	if (r != 0) {
 		cli_error(c, "cannot start the agent: %s", cv_strerror(r));
@@ -107,8 +108,8 @@ agent_serve(struct cli *c, struct vault *v, struct listen_sock *ls,
 		log_warn("%s", warn);
 	log_info("serving tokens on '%s'%s%s", path, group != NULL ?
 	    " for group " : "", group != NULL ? group : "");
-	r = server_run(s, ls->fd);
-	server_free(&s);
+	r = loop_run(b, ls->fd);
+	broker_free(&b);
 	listen_close(ls);
 	log_info("stopped");
 	return r == 0 ? 0 : CV_EXIT_FAILURE;
@@ -126,7 +127,7 @@ cmd_agent(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct server_opts so;
+	struct broker_opts so;
 	struct listen_sock ls;
 	struct vault *v = NULL;
 	const char *path = c->socket, *group = NULL;
@@ -135,6 +136,7 @@ cmd_agent(struct cli *c, int argc, char **argv)
 	int ch, r, foreground = 0, status;
 	pid_t child;
 
+	log_set_ident("credvault-agent", LOG_STYLE_STAMPED);
 	memset(&so, 0, sizeof(so));
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {

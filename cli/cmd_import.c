@@ -74,7 +74,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 	r.auth_url = p.auth_url;
 	r.created_at = r.updated_at = vault_now();
 	r.ngen = 1;
-	r.policy.grace_s = POLICY_GRACE_DEFAULT_S;
+	r.policy.grace_s = ROTATION_GRACE_DEFAULT_S;
 	r.gen[0].number = 1;
 	r.gen[0].state = GEN_ACTIVE;
 	r.gen[0].flags = no_reveal ? GEN_F_NO_REVEAL : 0;

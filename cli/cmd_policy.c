@@ -19,7 +19,7 @@ struct policy_change {
 	int set_flags, set_age, set_grace;
 	uint8_t flags;
 	unsigned long max_age, grace;
-	struct policy result;
+	struct rotation_policy result;
 };
 
 static int
@@ -33,7 +33,7 @@ policy_fn(struct record *r, void *arg)
 		r->policy.max_age_s = p->max_age;
 	if (p->set_grace)
 		r->policy.grace_s = p->grace;
-	if ((r->policy.flags & POLICY_AUTO_AGE) && r->policy.max_age_s == 0)
+	if ((r->policy.flags & ROTATION_AUTO_AGE) && r->policy.max_age_s == 0)
 		return CV_E_INVALID;
 	p->result = r->policy;
 	return 0;
@@ -45,11 +45,11 @@ policy_parse_auto(const char *s, uint8_t *flags)
 	if (strcmp(s, "off") == 0)
 		*flags = 0;
 	else if (strcmp(s, "invalid-client") == 0)
-		*flags = POLICY_AUTO_INVALID_CLIENT;
+		*flags = ROTATION_AUTO_INVALID_CLIENT;
 	else if (strcmp(s, "age") == 0)
-		*flags = POLICY_AUTO_AGE;
+		*flags = ROTATION_AUTO_AGE;
 	else if (strcmp(s, "both") == 0)
-		*flags = POLICY_AUTO_INVALID_CLIENT | POLICY_AUTO_AGE;
+		*flags = ROTATION_AUTO_INVALID_CLIENT | ROTATION_AUTO_AGE;
 	else
 		return -1;
 	return 0;
@@ -58,12 +58,12 @@ policy_parse_auto(const char *s, uint8_t *flags)
 static const char *
 policy_auto_name(uint8_t flags)
 {
-	switch (flags & POLICY_F_ALL) {
-	case POLICY_AUTO_INVALID_CLIENT:
+	switch (flags & ROTATION_AUTO_ALL) {
+	case ROTATION_AUTO_INVALID_CLIENT:
 		return "invalid-client";
-	case POLICY_AUTO_AGE:
+	case ROTATION_AUTO_AGE:
 		return "age";
-	case POLICY_F_ALL:
+	case ROTATION_AUTO_ALL:
 		return "both";
 	default:
 		return "off";
@@ -71,7 +71,7 @@ policy_auto_name(uint8_t flags)
 }
 
 static void
-policy_print(const struct cli *c, const char *name, const struct policy *p)
+policy_print(const struct cli *c, const char *name, const struct rotation_policy *p)
 {
 	if (c->json) {
 		json_t *j = json_pack("{s:s,s:s,s:I,s:I}", "name", name,

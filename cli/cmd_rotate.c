@@ -97,32 +97,32 @@ static int
 rotate_by_hooks(struct cli *c, struct vault *v, const char *name, int abort,
     int force)
 {
-	struct rotation_hooks *h = NULL;
+	struct rotator *h = NULL;
 	struct rotate_result res;
 	char why[512] = "";
 	uint32_t from = 0;
 	int64_t age;
 	int rc;
 
-	if ((rc = rotation_hooks_new(v, NULL, name, &h, why,
+	if ((rc = rotator_new(v, NULL, name, &h, why,
 	    sizeof(why))) != 0) {
 		cli_error(c, "cannot rotate '%s': %s", name, why[0] ? why :
 		    cv_strerror(rc));
 		return cv_exit_code(rc);
 	}
 	if (abort)
-		rc = rotate_abort(v, name, rotation_hooks_ops(h), &res);
+		rc = rotate_abort(v, name, rotator_ops(h), &res);
 	else if ((rc = rotate_seen(v, name, &from, &age)) == 0) {
 		if (!force && age >= 0 && age < ROTATE_RECENT_S) {
 			fprintf(stderr, "'%s' was rotated %lld s ago (generation "
 			    "#%u is active); run with --force to rotate it "
 			    "again\n", name, (long long)age, from);
-			rotation_hooks_free(&h);
+			rotator_free(&h);
 			return 0;
 		}
-		rc = rotate_run(v, name, from, rotation_hooks_ops(h), &res);
+		rc = rotate_run(v, name, from, rotator_ops(h), &res);
 	}
-	rotation_hooks_free(&h);
+	rotator_free(&h);
 	if (rc != 0)
 		return rotate_report(c, v, name, rc, &res, abort ?
 		    "abort the rotation of" : "rotate");

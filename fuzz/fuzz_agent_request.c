@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "base/log.h"
-#include "agent/broker/server.h"
+#include "agent/broker/broker.h"
 #include "client/wire.h"
 #include "crypto/secmem.h"
 #include "base/wipealloc.h"
@@ -16,16 +16,16 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
- * The input is what a client writes: a u32 length and a body.  The server
+ * The input is what a client writes: a u32 length and a body.  The broker
  * is a locked one (no vault), so every request runs the decoder, the
  * name and scope checks and the dispatch table; its reply must always be
  * a well-formed frame that the client library accepts.
  */
-static struct server *
-fuzz_server(void)
+static struct broker *
+fuzz_broker(void)
 {
-	static struct server *s;
-	struct server_opts o;
+	static struct broker *s;
+	struct broker_opts o;
 
 	if (s == NULL) {
 		json_set_alloc_funcs(wipealloc_malloc, wipealloc_free);
@@ -33,7 +33,7 @@ fuzz_server(void)
 		if (secmem_init() != 0)
 			abort();
 		memset(&o, 0, sizeof(o));
-		if (server_new(NULL, &o, &s) != 0)
+		if (broker_new(NULL, &o, &s) != 0)
 			abort();
 	}
 	return s;
@@ -42,8 +42,8 @@ fuzz_server(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct server *s = fuzz_server();
-	struct server_conn *c = NULL;
+	struct broker *s = fuzz_broker();
+	struct session *c = NULL;
 	struct peer_ident peer;
 	struct wire_reply rep;
 	const unsigned char *reply;
@@ -58,11 +58,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	peer.uid = (uid_t)(data[0] & 1); /* root or not: the owner flag */
 	peer.gid = 0;
 	peer.pid = 1;
-	if (server_conn_new(s, -1, &peer, &c) != 0)
+	if (broker_session_new(s, &peer, NULL, NULL, &c) != 0)
 		abort();
-	if (server_dispatch(s, c, data + WIRE_HEADER_BYTES, len, &reply,
+	if (broker_handle(s, c, data + WIRE_HEADER_BYTES, len, &reply,
 	    &replylen) != 0)
-		abort(); /* a locked server never defers */
+		abort(); /* a locked broker never defers */
 	if (replylen < WIRE_HEADER_BYTES ||
 	    wire_header_get(reply, CV_FRAME_MAX, &rlen) != 0 ||
 	    rlen != replylen - WIRE_HEADER_BYTES)
@@ -74,6 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    &rep, NULL, 0) != 0)
 		abort();
 	wire_reply_clear(&rep);
-	server_conn_free(s, &c);
+	broker_session_sent(s, c);
+	broker_session_free(s, &c);
 	return 0;
 }

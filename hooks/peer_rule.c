@@ -26,15 +26,6 @@ static const char *const peer_keys[PEER_KEYS] = {
 	[PEER_GROUP] = "group", [PEER_EXE] = "exe", [PEER_SCOPES] = "scopes",
 };
 
-void
-peer_ident_init(struct peer_ident *id)
-{
-	memset(id, 0, sizeof(*id));
-	id->uid = (uid_t)-1;
-	id->gid = (gid_t)-1;
-	id->pid = -1;
-}
-
 /*
  * Step through a comma-separated list: the next item in (*s, *n), and
  * *cur moves past it.  0 at the end of the list.

@@ -11,20 +11,16 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "hooks/exec.h"
+#include "hooks/runner.h"
 #include "hooks/stack.h"
 #include "base/err.h"
 #include "base/banned.h"
 
-#define POLICY_BUCKETS 256
+#ifndef CV_HOOKDIR
+#define CV_HOOKDIR "/usr/local/libexec/credvault"
+#endif
 
-/* How an executable module went wrong, for the failure class. */
-enum policy_fault {
-	POLICY_FAULT_NONE = 0,
-	POLICY_FAULT_REFUSED,  /* path or pin check refused it */
-	POLICY_FAULT_TIMEOUT,  /* killed at the deadline */
-	POLICY_FAULT_ERROR,    /* crashed, odd exit, overflow, bad reply */
-};
+#define POLICY_BUCKETS 256
 
 struct policy_stack {
 	struct policy_stack *next; /* hash chain, while kept */
@@ -46,15 +42,10 @@ struct policy {
 	struct policy_stack *table[POLICY_BUCKETS];
 };
 
-/* One phase run: what each module did, by stack entry. */
+/* One phase run: how each module that faulted went wrong. */
 struct policy_run {
-	const struct policy *p;
-	enum proto_phase phase;
 	const struct stack *st;
-	const struct peer_ident *peer;
-	const char *scope;
-	const struct secbuf *request;
-	enum policy_fault fault[CV_STACK_LINES_MAX];
+	enum runner_fault fault[CV_STACK_LINES_MAX];
 };
 
 static void
@@ -84,8 +75,10 @@ policy_new(const char *vault_dir, uid_t owner, uid_t agent_uid,
 		return CV_E_NOMEM;
 	n = snprintf(p->hooksdir, sizeof(p->hooksdir), "%s/hooks.d", vault_dir);
 	r = CV_E_INVALID;
-	if (n < 0 || (size_t)n >= sizeof(p->hooksdir) || default_mint == NULL)
+	if (n < 0 || (size_t)n >= sizeof(p->hooksdir))
 		goto out;
+	if (default_mint == NULL)
+		default_mint = CV_HOOKDIR "/oauth2-mint";
 	p->owner = owner;
 	p->agent_uid = agent_uid;
 	p->timeout_ms = timeout_ms;
@@ -291,112 +284,51 @@ policy_outcome_clear(struct policy_outcome *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* Run one executable module and note how it failed. */
-static enum proto_result
-policy_run_exec(struct policy_run *run, const struct stack_entry *e,
-    size_t idx, struct secbuf **reply, char *why, size_t whylen)
-{
-	struct exec_opts opts;
-	struct exec_result res;
-	struct proto_mint_reply m;
-	struct proto_rotate_reply rot;
-	struct proto_error_reply er;
-	char dwhy[CV_HOOK_REASON_MAX];
-	enum proto_result r;
-	int rc;
-
-	memset(&opts, 0, sizeof(opts));
-	opts.owner = run->p->owner;
-	opts.timeout_ms = run->p->timeout_ms;
-	opts.sha256 = e->pinned ? e->sha256 : NULL;
-	rc = exec_run(e->path, e->args, e->nargs, run->request, &opts, &res,
-	    why, whylen);
-	r = res.result;
-	if (rc != 0) {
-		run->fault[idx] = rc == CV_E_PERM || rc == CV_E_NOTFOUND ||
-		    rc == CV_E_INVALID ? POLICY_FAULT_REFUSED :
-		    POLICY_FAULT_ERROR;
-		r = PROTO_ERROR;
-		goto out;
-	}
-	if (r == PROTO_ERROR) {
-		run->fault[idx] = res.timed_out ? POLICY_FAULT_TIMEOUT :
-		    POLICY_FAULT_ERROR;
-		goto out;
-	}
-	if (r == PROTO_SUCCESS && proto_phase_has_reply(run->phase)) {
-		if (run->phase == PROTO_MINT) {
-			rc = proto_mint_decode(res.out->data, res.out->len, &m,
-			    dwhy, sizeof(dwhy));
-			proto_mint_reply_clear(&m);
-		} else {
-			rc = proto_rotate_decode(res.out->data, res.out->len,
-			    &rot, dwhy, sizeof(dwhy));
-			proto_rotate_reply_clear(&rot);
-		}
-		if (rc != 0) {
-			cv_why(why, whylen, "hook '%s' printed a bad %s "
-			    "reply: %s", e->path, proto_phase_name(run->phase),
-			    dwhy);
-			run->fault[idx] = POLICY_FAULT_ERROR;
-			r = PROTO_ERROR;
-			goto out;
-		}
-		*reply = res.out;
-		res.out = NULL; /* transferred */
-	} else if (r == PROTO_FAIL && res.out->len > 0 &&
-	    proto_error_decode(res.out->data, res.out->len, &er, NULL, 0) == 0) {
-		*reply = res.out;
-		res.out = NULL; /* transferred */
-		cv_why(why, whylen, "hook '%s' failed: %s%s%s", e->path,
-		    er.error, er.description[0] != '\0' ? ": " : "",
-		    er.description);
-	} else if (r == PROTO_FAIL) {
-		cv_why(why, whylen, "hook '%s' failed (exit 1)", e->path);
-	}
-out:
-	exec_result_clear(&res);
-	return r;
-}
-
-static enum proto_result
-policy_run_one(void *arg, const struct stack_entry *e, struct secbuf **reply,
-    char *why, size_t whylen)
+/* Runner callbacks: what each module did, by stack entry. */
+static void
+policy_note_fault(void *arg, const struct stack_entry *e,
+    enum runner_fault f)
 {
 	struct policy_run *run = arg;
-	size_t idx = (size_t)(e - run->st->entries);
-	enum proto_result r;
 
-	*reply = NULL;
-	if (e->module == STACK_MODULE_PEER)
-		r = peer_rule_match(&e->peer, run->peer, run->scope, why,
-		    whylen);
-	else
-		r = policy_run_exec(run, e, idx, reply, why, whylen);
-	log_debug("%s line %u %s: %s%s%s", run->st->file, e->line, e->path,
-	    proto_result_name(r), why[0] != '\0' ? ": " : "", why);
-	return r;
+	run->fault[e - run->st->entries] = f;
 }
 
+static void
+policy_log(void *arg, const struct stack_entry *e, enum proto_result r,
+    const char *msg, const char *hook_stderr)
+{
+	const struct policy_run *run = arg;
+
+	(void)r;
+	log_debug("%s line %u: %s%s%s", run->st->file, e->line, msg,
+	    hook_stderr[0] != '\0' ? "; stderr: " : "", hook_stderr);
+}
+
+/* Run phase of st; *fault is how the deciding module went wrong. */
 static void
 policy_eval(const struct policy *p, const struct stack *st,
     enum proto_phase phase, const struct peer_ident *peer, const char *scope,
     const struct secbuf *request, struct stack_verdict *v,
-    enum policy_fault *fault)
+    enum runner_fault *fault)
 {
 	struct policy_run run;
-	struct stack_runner runner = { policy_run_one, &run };
+	struct runner_ctx ctx;
 
 	memset(&run, 0, sizeof(run));
-	run.p = p;
-	run.phase = phase;
 	run.st = st;
-	run.peer = peer;
-	run.scope = scope;
-	run.request = request;
-	stack_eval(st, phase, &runner, v);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.owner = p->owner;
+	ctx.timeout_ms = p->timeout_ms;
+	ctx.request = request;
+	ctx.peer = peer;
+	ctx.scope = scope;
+	ctx.log = policy_log;
+	ctx.fault = policy_note_fault;
+	ctx.arg = &run;
+	runner_run(st, phase, &ctx, v);
 	*fault = v->decisive < st->n ? run.fault[v->decisive] :
-	    POLICY_FAULT_NONE;
+	    RUNNER_FAULT_NONE;
 }
 
 void
@@ -405,7 +337,7 @@ policy_authorize(struct policy *p, const struct policy_stack *s,
     const struct secbuf *request, struct policy_outcome *out)
 {
 	struct stack_verdict v;
-	enum policy_fault fault;
+	enum runner_fault fault;
 
 	memset(out, 0, sizeof(*out));
 	out->verdict = POLICY_DENY;
@@ -437,14 +369,14 @@ policy_authorize(struct policy *p, const struct policy_stack *s,
 
 /* The failure class of a failed mint verdict. */
 static void
-policy_mint_class(const struct stack_verdict *v, enum policy_fault fault,
+policy_mint_class(const struct stack_verdict *v, enum runner_fault fault,
     char *cls, size_t clslen)
 {
 	struct proto_error_reply er;
 
 	if (v->result == PROTO_ERROR) {
-		cv_why(cls, clslen, "%s", fault == POLICY_FAULT_TIMEOUT ?
-		    "hook_timeout" : fault == POLICY_FAULT_REFUSED ?
+		cv_why(cls, clslen, "%s", fault == RUNNER_FAULT_TIMEOUT ?
+		    "hook_timeout" : fault == RUNNER_FAULT_REFUSED ?
 		    "hook_refused" : "hook_error");
 		return;
 	}
@@ -463,7 +395,7 @@ policy_mint(struct policy *p, const struct policy_stack *s,
 {
 	const struct stack *st = p->default_mint;
 	struct stack_verdict v;
-	enum policy_fault fault;
+	enum runner_fault fault;
 	char why[CV_HOOK_REASON_MAX];
 
 	memset(out, 0, sizeof(*out));
@@ -475,13 +407,8 @@ policy_mint(struct policy *p, const struct policy_stack *s,
 	}
 	if (s->st != NULL && stack_has_phase(s->st, PROTO_MINT))
 		st = s->st;
+	/* A success always carries a reply (runner_run). */
 	policy_eval(p, st, PROTO_MINT, peer, scope, request, &v, &fault);
-	if (v.result == PROTO_SUCCESS && v.reply == NULL) {
-		v.result = PROTO_ERROR;
-		fault = POLICY_FAULT_ERROR;
-		cv_why(v.reason, sizeof(v.reason), "%s: no module printed "
-		    "a mint reply", st->file);
-	}
 	if (v.result == PROTO_SUCCESS) {
 		if (proto_mint_decode(v.reply->data, v.reply->len, &out->mint,
 		    why, sizeof(why)) == 0) {
@@ -512,7 +439,7 @@ policy_run_phase(struct policy *p, const struct policy_stack *s,
     enum proto_phase phase, const struct secbuf *request,
     struct stack_verdict *v)
 {
-	enum policy_fault fault;
+	enum runner_fault fault;
 
 	memset(v, 0, sizeof(*v));
 	v->result = PROTO_FAIL;
@@ -520,12 +447,6 @@ policy_run_phase(struct policy *p, const struct policy_stack *s,
 	if (s->st == NULL || !stack_has_phase(s->st, phase))
 		return CV_E_NOTFOUND;
 	policy_eval(p, s->st, phase, NULL, "", request, v, &fault);
-	if (v->result == PROTO_SUCCESS && proto_phase_has_reply(phase) &&
-	    v->reply == NULL) {
-		v->result = PROTO_ERROR;
-		cv_why(v->reason, sizeof(v->reason), "%s: no module printed "
-		    "a %s reply", s->st->file, proto_phase_name(phase));
-	}
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The agent's policy: each record's stack file, authorize and mint. */
-#ifndef CV_AGENT_POLICY_H
-#define CV_AGENT_POLICY_H
+#ifndef CV_HOOKS_POLICY_H
+#define CV_HOOKS_POLICY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,9 +31,9 @@ struct policy_stack;
 /*
  * New policy for the vault at vault_dir, whose hooks and stack files may
  * be owned by root or owner; agent_uid is who "no rule" lets in.
- * default_mint is the mint hook used when a stack has none (normally
- * CV_HOOKDIR "/oauth2-mint"); timeout_ms is each hook's limit (0: the
- * default).  Free with policy_free().
+ * default_mint is the mint hook used when a stack has none (NULL: the
+ * shipped oauth2-mint in the installed libexec directory); timeout_ms is
+ * each hook's limit (0: the default).  Free with policy_free().
  */
 int policy_new(const char *vault_dir, uid_t owner, uid_t agent_uid,
     const char *default_mint, unsigned timeout_ms, struct policy **out)

@@ -12,11 +12,7 @@
 #include "base/err.h"
 #include "base/banned.h"
 
-#ifndef CV_HOOKDIR
-#define CV_HOOKDIR "/usr/local/libexec/credvault"
-#endif
-
-struct rotation_hooks {
+struct rotator {
 	struct rotate_ops ops;
 	struct vault *v;
 	struct policy *policy;
@@ -30,7 +26,7 @@ struct rotation_hooks {
 
 /* The record fields a hook sees, with g's client id. */
 static void
-rotation_record(const struct record *r, const struct generation *g,
+rotator_record(const struct record *r, const struct generation *g,
     struct proto_record *pr)
 {
 	memset(pr, 0, sizeof(*pr));
@@ -47,7 +43,7 @@ rotation_record(const struct record *r, const struct generation *g,
 /* Mint a token for generation g of r through r's own mint stack, for
  * scope (NULL: the record's) and peer (may be NULL). */
 static int
-rotation_mint(struct rotation_hooks *h, const struct policy_stack *s,
+rotator_mint_with(struct rotator *h, const struct policy_stack *s,
     const struct record *r, const struct generation *g, const char *scope,
     const struct peer_ident *peer, struct policy_outcome *out, char *err,
     size_t errlen)
@@ -63,7 +59,7 @@ rotation_mint(struct rotation_hooks *h, const struct policy_stack *s,
 		    r->name);
 		return CV_E_NOTFOUND;
 	}
-	rotation_record(r, g, &pr);
+	rotator_record(r, g, &pr);
 	memset(&req, 0, sizeof(req));
 	req.phase = PROTO_MINT;
 	req.record = &pr;
@@ -88,7 +84,7 @@ rotation_mint(struct rotation_hooks *h, const struct policy_stack *s,
 
 /* The admin token for rotate and retire hooks, minted once. */
 static int
-rotation_admin_token(struct rotation_hooks *h, char *err, size_t errlen)
+rotator_admin_token(struct rotator *h, char *err, size_t errlen)
 {
 	struct policy_stack *s = NULL;
 	struct policy_outcome out;
@@ -103,7 +99,7 @@ rotation_admin_token(struct rotation_hooks *h, char *err, size_t errlen)
 		return rc == CV_E_NOTFOUND ? CV_E_NOTFOUND : rc;
 	}
 	if ((rc = policy_get(h->policy, h->admin, 0, &s)) == 0) {
-		rc = rotation_mint(h, s, &r, record_active(&r), NULL, NULL,
+		rc = rotator_mint_with(h, s, &r, record_active(&r), NULL, NULL,
 		    &out, err, errlen);
 		policy_put(h->policy, &s);
 	}
@@ -118,7 +114,7 @@ rotation_admin_token(struct rotation_hooks *h, char *err, size_t errlen)
 
 /* Run phase with request; the verdict's reply is left in v. */
 static int
-rotation_phase(struct rotation_hooks *h, enum proto_phase phase,
+rotator_phase(struct rotator *h, enum proto_phase phase,
     const struct proto_request *req, struct stack_verdict *v, char *err,
     size_t errlen)
 {
@@ -150,11 +146,11 @@ rotation_phase(struct rotation_hooks *h, enum proto_phase phase,
 }
 
 static int
-rotation_create(void *ctx, const struct record *r, const char *client_name,
+rotator_create(void *ctx, const struct record *r, const char *client_name,
     uint32_t generation, char *client_id, size_t cap, struct secbuf *secret,
     char *err, size_t errlen)
 {
-	struct rotation_hooks *h = ctx;
+	struct rotator *h = ctx;
 	const struct generation *g = record_active(r);
 	struct proto_rotate_reply reply;
 	struct stack_verdict v;
@@ -164,9 +160,9 @@ rotation_create(void *ctx, const struct record *r, const char *client_name,
 	char why[CV_HOOK_REASON_MAX];
 	int rc;
 
-	if ((rc = rotation_admin_token(h, err, errlen)) != 0)
+	if ((rc = rotator_admin_token(h, err, errlen)) != 0)
 		return rc;
-	rotation_record(r, g, &pr);
+	rotator_record(r, g, &pr);
 	memset(&req, 0, sizeof(req));
 	req.phase = PROTO_ROTATE;
 	req.record = &pr;
@@ -180,7 +176,7 @@ rotation_create(void *ctx, const struct record *r, const char *client_name,
 			return CV_E_NOMEM;
 		req.secret = old;
 	}
-	rc = rotation_phase(h, PROTO_ROTATE, &req, &v, err, errlen);
+	rc = rotator_phase(h, PROTO_ROTATE, &req, &v, err, errlen);
 	secbuf_free(&old);
 	if (rc == CV_E_NOTFOUND) {
 		cv_why(err, errlen, "the stack of '%s' has no rotate "
@@ -205,39 +201,39 @@ out:
 }
 
 static int
-rotation_verify(void *ctx, const struct record *r, const struct generation *g,
+rotator_verify(void *ctx, const struct record *r, const struct generation *g,
     char *err, size_t errlen)
 {
-	struct rotation_hooks *h = ctx;
+	struct rotator *h = ctx;
 	struct policy_outcome out;
 	int rc;
 
-	rc = rotation_mint(h, h->stack, r, g, NULL, NULL, &out, err, errlen);
+	rc = rotator_mint_with(h, h->stack, r, g, NULL, NULL, &out, err, errlen);
 	if (rc == 0)
 		policy_outcome_clear(&out);
 	return rc;
 }
 
 static int
-rotation_retire(void *ctx, const struct record *r, const struct generation *g,
+rotator_retire(void *ctx, const struct record *r, const struct generation *g,
     char *err, size_t errlen)
 {
-	struct rotation_hooks *h = ctx;
+	struct rotator *h = ctx;
 	struct stack_verdict v;
 	struct proto_request req;
 	struct proto_record pr;
 	int rc;
 
-	if ((rc = rotation_admin_token(h, err, errlen)) != 0)
+	if ((rc = rotator_admin_token(h, err, errlen)) != 0)
 		return rc;
 	/* The hook sees the generation in use, never the one it deletes. */
-	rotation_record(r, record_active(r), &pr);
+	rotator_record(r, record_active(r), &pr);
 	memset(&req, 0, sizeof(req));
 	req.phase = PROTO_RETIRE;
 	req.record = &pr;
 	req.admin_token = h->admin_token;
 	req.retire_client_id = g->client_id;
-	rc = rotation_phase(h, PROTO_RETIRE, &req, &v, err, errlen);
+	rc = rotator_phase(h, PROTO_RETIRE, &req, &v, err, errlen);
 	stack_verdict_clear(&v);
 	/* No retire line: nothing to delete upstream (not every provider
 	 * has an API for it). */
@@ -245,10 +241,10 @@ rotation_retire(void *ctx, const struct record *r, const struct generation *g,
 }
 
 static void
-rotation_notify(void *ctx, const char *name, const char *event,
+rotator_notify(void *ctx, const char *name, const char *event,
     const char *detail)
 {
-	struct rotation_hooks *h = ctx;
+	struct rotator *h = ctx;
 	struct stack_verdict v;
 	struct proto_request req;
 	struct proto_record pr;
@@ -260,13 +256,13 @@ rotation_notify(void *ctx, const char *name, const char *event,
 	req.phase = PROTO_NOTIFY;
 	req.record = &pr;
 	req.event = event;
-	if (rotation_phase(h, PROTO_NOTIFY, &req, &v, NULL, 0) != CV_E_NOTFOUND)
+	if (rotator_phase(h, PROTO_NOTIFY, &req, &v, NULL, 0) != CV_E_NOTFOUND)
 		stack_verdict_clear(&v);
 }
 
 /* admin=NAME from the rotate and retire lines. */
 static int
-rotation_find_admin(struct rotation_hooks *h, char *why, size_t whylen)
+rotator_find_admin(struct rotator *h, char *why, size_t whylen)
 {
 	const struct stack *st = policy_stack_file(h->stack);
 	size_t i, j;
@@ -296,10 +292,10 @@ rotation_find_admin(struct rotation_hooks *h, char *why, size_t whylen)
 }
 
 int
-rotation_hooks_new(struct vault *v, struct policy *p, const char *name,
-    struct rotation_hooks **out, char *why, size_t whylen)
+rotator_new(struct vault *v, struct policy *p, const char *name,
+    struct rotator **out, char *why, size_t whylen)
 {
-	struct rotation_hooks *h;
+	struct rotator *h;
 	int rc;
 
 	*out = NULL;
@@ -307,18 +303,18 @@ rotation_hooks_new(struct vault *v, struct policy *p, const char *name,
 		return CV_E_NOMEM;
 	h->v = v;
 	snprintf(h->name, sizeof(h->name), "%s", name);
-	h->ops.create = rotation_create;
-	h->ops.verify = rotation_verify;
-	h->ops.retire = rotation_retire;
-	h->ops.notify = rotation_notify;
+	h->ops.create = rotator_create;
+	h->ops.verify = rotator_verify;
+	h->ops.retire = rotator_retire;
+	h->ops.notify = rotator_notify;
 	h->ops.ctx = h;
 	if ((h->plain = secbuf_new(CV_RECORD_MAX)) == NULL) {
 		rc = CV_E_NOMEM;
 		goto out;
 	}
 	if (p == NULL) {
-		rc = policy_new(vault_path(v), vault_owner(v), getuid(),
-		    CV_HOOKDIR "/oauth2-mint", 0, &p);
+		rc = policy_new(vault_path(v), vault_owner(v), getuid(), NULL,
+		    0, &p);
 		if (rc != 0) {
 			cv_why(why, whylen, "cannot set up the hooks of "
 			    "'%s'", vault_path(v));
@@ -334,18 +330,18 @@ rotation_hooks_new(struct vault *v, struct policy *p, const char *name,
 		rc = CV_E_PERM;
 		goto out;
 	}
-	rc = rotation_find_admin(h, why, whylen);
+	rc = rotator_find_admin(h, why, whylen);
 out:
 	if (rc != 0)
-		rotation_hooks_free(&h);
+		rotator_free(&h);
 	*out = h;
 	return rc;
 }
 
 void
-rotation_hooks_free(struct rotation_hooks **hp)
+rotator_free(struct rotator **hp)
 {
-	struct rotation_hooks *h;
+	struct rotator *h;
 
 	if (hp == NULL || (h = *hp) == NULL)
 		return;
@@ -360,13 +356,13 @@ rotation_hooks_free(struct rotation_hooks **hp)
 }
 
 const struct rotate_ops *
-rotation_hooks_ops(struct rotation_hooks *h)
+rotator_ops(struct rotator *h)
 {
 	return &h->ops;
 }
 
 int
-rotation_hooks_mint(struct rotation_hooks *h, const char *scope,
+rotator_mint(struct rotator *h, const char *scope,
     const struct peer_ident *peer, struct policy_outcome *out)
 {
 	struct record r;
@@ -376,7 +372,7 @@ rotation_hooks_mint(struct rotation_hooks *h, const char *scope,
 	memset(out, 0, sizeof(*out));
 	if ((rc = vault_record_get(h->v, h->name, h->plain, &r)) != 0)
 		return rc;
-	rc = rotation_mint(h, h->stack, &r, record_active(&r), scope, peer,
+	rc = rotator_mint_with(h, h->stack, &r, record_active(&r), scope, peer,
 	    out, err, sizeof(err));
 	secbuf_reset(h->plain);
 	if (rc != 0 && out->verdict != POLICY_FAIL) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* rotate_ops (vault/rotate.h) carried out by a record's stack file. */
-#ifndef CV_AGENT_ROTATION_H
-#define CV_AGENT_ROTATION_H
+#ifndef CV_HOOKS_ROTATOR_H
+#define CV_HOOKS_ROTATOR_H
 
 #include <stddef.h>
 
@@ -17,17 +17,17 @@
  *
  * v is used from the calling thread only (give the agent's rotations a
  * vault_clone()).  With p NULL, a private policy for v's directory is
- * made (the CLI).  Free with rotation_hooks_free().
+ * made (the CLI).  Free with rotator_free().
  */
-struct rotation_hooks;
+struct rotator;
 
-int rotation_hooks_new(struct vault *v, struct policy *p, const char *name,
-    struct rotation_hooks **out, char *why, size_t whylen)
+int rotator_new(struct vault *v, struct policy *p, const char *name,
+    struct rotator **out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
-void rotation_hooks_free(struct rotation_hooks **hp);
+void rotator_free(struct rotator **hp);
 
 /* The operations, valid while h lives. */
-const struct rotate_ops *rotation_hooks_ops(struct rotation_hooks *h);
+const struct rotate_ops *rotator_ops(struct rotator *h);
 
 /*
  * Mint a token with the record's active generation, for peer (may be NULL)
@@ -35,7 +35,7 @@ const struct rotate_ops *rotation_hooks_ops(struct rotation_hooks *h);
  * rotation.  out as policy_mint() gives it (clear it with
  * policy_outcome_clear()); CV_E_UPSTREAM when the mint failed.
  */
-int rotation_hooks_mint(struct rotation_hooks *h, const char *scope,
+int rotator_mint(struct rotator *h, const char *scope,
     const struct peer_ident *peer, struct policy_outcome *out)
     __attribute__((warn_unused_result));
 

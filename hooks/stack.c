@@ -46,6 +46,13 @@ stack_quote(const char *s, char *dst, size_t dstlen)
 	return dst;
 }
 
+const char *
+stack_control_name(enum stack_control c)
+{
+	return (unsigned)c < sizeof(stack_controls) / sizeof(stack_controls[0]) ?
+	    stack_controls[c] : NULL;
+}
+
 void
 stack_free(struct stack **stp)
 {
@@ -527,118 +534,4 @@ stack_eval(const struct stack *st, enum proto_phase phase,
 		cv_why(v->reason, sizeof(v->reason), "%s: every module "
 		    "of phase '%s' ignored the request", st->file,
 		    proto_phase_name(phase));
-}
-
-/* ---- the real runner -------------------------------------------------- */
-
-struct stack_run_arg {
-	enum proto_phase phase;
-	const struct stack_ctx *ctx;
-};
-
-/* Whether a successful module's stdout is a well-formed reply. */
-static int
-stack_reply_ok(enum proto_phase phase, const struct secbuf *out, char *why,
-    size_t whylen)
-{
-	struct proto_mint_reply m;
-	struct proto_rotate_reply rot;
-	int r;
-
-	if (phase == PROTO_MINT) {
-		r = proto_mint_decode(out->data, out->len, &m, why, whylen);
-		proto_mint_reply_clear(&m);
-	} else {
-		r = proto_rotate_decode(out->data, out->len, &rot, why, whylen);
-		proto_rotate_reply_clear(&rot);
-	}
-	return r == 0;
-}
-
-/* The first line of a hook's stderr, printable ASCII only, bounded. */
-static void
-stack_first_line(const char *p, size_t n, char *dst, size_t dstlen)
-{
-	size_t i;
-
-	for (i = 0; p != NULL && i < n && i + 1 < dstlen && p[i] != '\n'; i++)
-		dst[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?';
-	dst[i] = '\0';
-}
-
-static enum proto_result
-stack_run_one(void *arg, const struct stack_entry *e, struct secbuf **reply,
-    char *why, size_t whylen)
-{
-	const struct stack_run_arg *a = arg;
-	const struct stack_ctx *ctx = a->ctx;
-	struct exec_opts opts;
-	struct exec_result res;
-	struct proto_error_reply er;
-	char dwhy[CV_HOOK_REASON_MAX], msg[CV_HOOK_REASON_MAX + 64];
-	char errline[STACK_STDERR_LOG_MAX + 1];
-	enum proto_result r;
-
-	*reply = NULL;
-	memset(&res, 0, sizeof(res));
-	if (e->module == STACK_MODULE_PEER) {
-		r = peer_rule_match(&e->peer, ctx->peer, ctx->scope, why,
-		    whylen);
-		goto out;
-	}
-	memset(&opts, 0, sizeof(opts));
-	opts.owner = ctx->owner;
-	opts.timeout_ms = ctx->timeout_ms;
-	opts.sha256 = e->pinned ? e->sha256 : NULL;
-	if (exec_run(e->path, e->args, e->nargs, ctx->request, &opts, &res,
-	    why, whylen) != 0) {
-		r = PROTO_ERROR;
-		goto out;
-	}
-	r = res.result;
-	if (r == PROTO_SUCCESS && proto_phase_has_reply(a->phase)) {
-		if (!stack_reply_ok(a->phase, res.out, dwhy, sizeof(dwhy))) {
-			cv_why(why, whylen, "hook '%s' printed a bad %s "
-			    "reply: %s", e->path, proto_phase_name(a->phase),
-			    dwhy);
-			r = PROTO_ERROR;
-			goto out;
-		}
-		*reply = res.out;
-		res.out = NULL; /* transferred */
-	} else if (r == PROTO_FAIL && res.out->len > 0 &&
-	    proto_error_decode(res.out->data, res.out->len, &er, NULL, 0) == 0) {
-		*reply = res.out;
-		res.out = NULL; /* transferred */
-	}
-	if (r == PROTO_FAIL && why[0] == '\0')
-		cv_why(why, whylen, "hook '%s' denied (exit 1)", e->path);
-out:
-	if (ctx->log != NULL) {
-		(void)snprintf(msg, sizeof(msg), "%s %s %s: %s%s%s",
-		    proto_phase_name(e->phase), stack_controls[e->control],
-		    e->path, proto_result_name(r), why[0] != '\0' ? "; " : "",
-		    why);
-		stack_first_line(res.err, res.err_len, errline, sizeof(errline));
-		ctx->log(ctx->log_arg, e, r, msg, errline);
-	}
-	exec_result_clear(&res);
-	secmem_wipe(errline, sizeof(errline));
-	return r;
-}
-
-void
-stack_run(const struct stack *st, enum proto_phase phase,
-    const struct stack_ctx *ctx, struct stack_verdict *v)
-{
-	struct stack_run_arg a = { phase, ctx };
-	struct stack_runner runner = { stack_run_one, &a };
-
-	stack_eval(st, phase, &runner, v);
-	if (v->result == PROTO_SUCCESS && proto_phase_has_reply(phase) &&
-	    v->reply == NULL) {
-		v->result = PROTO_ERROR;
-		cv_why(v->reason, sizeof(v->reason), "%s: no module printed "
-		    "a %s reply", st->file, proto_phase_name(phase));
-	}
 }

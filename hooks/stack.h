@@ -20,6 +20,9 @@ enum stack_control {
 	STACK_OPTIONAL,
 };
 
+/* "required", ...; NULL for a value out of range. */
+const char *stack_control_name(enum stack_control c);
+
 enum stack_module {
 	STACK_MODULE_EXEC = 0, /* an executable at an absolute path */
 	STACK_MODULE_PEER,     /* the built-in `peer` (hooks/peer.h) */
@@ -144,37 +147,5 @@ struct stack_runner {
  */
 void stack_eval(const struct stack *st, enum proto_phase phase,
     const struct stack_runner *runner, struct stack_verdict *v);
-
-#define STACK_STDERR_LOG_MAX 256
-
-/* What stack_run() needs to run real modules.  Everything is borrowed. */
-struct stack_ctx {
-	uid_t owner;                   /* vault owner; see exec_opts */
-	unsigned timeout_ms;           /* per hook; 0: CV_HOOK_TIMEOUT_MS */
-	const struct secbuf *request;  /* proto_request_encode() for this phase */
-	const struct peer_ident *peer; /* for `peer`; NULL: it fails */
-	const char *scope;             /* effective requested scopes, for `peer` */
-	/*
-	 * Optional: called once per module run with a one-line summary
-	 * (phase, control, module, result, reason; never a secret) and the
-	 * first line of the hook's stderr ("" if none; control bytes shown
-	 * as '?', at most STACK_STDERR_LOG_MAX bytes).  Hook stderr is the
-	 * hook author's text: hooks must not print secrets there.
-	 */
-	void (*log)(void *arg, const struct stack_entry *e,
-	    enum proto_result r, const char *msg, const char *hook_stderr);
-	void *log_arg;
-};
-
-/*
- * stack_eval() with the real runner: `peer` runs peer_rule_match(),
- * executables run through exec_run() with their pin.  For mint and rotate
- * a successful module's stdout must decode as a mint or rotate reply, or
- * the module counts as PROTO_ERROR; a successful verdict without a reply
- * becomes PROTO_ERROR.  For other phases stdout is discarded.  A failing
- * module's stdout is kept only when it decodes as an error object.
- */
-void stack_run(const struct stack *st, enum proto_phase phase,
-    const struct stack_ctx *ctx, struct stack_verdict *v);
 
 #endif

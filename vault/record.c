@@ -166,7 +166,7 @@ record_check(const struct record *r, const char **field)
 		*field = "rotation";
 		return CV_E_INVALID;
 	}
-	if ((r->policy.flags & ~POLICY_F_ALL) != 0) {
+	if ((r->policy.flags & ~ROTATION_AUTO_ALL) != 0) {
 		*field = "policy";
 		return CV_E_INVALID;
 	}

@@ -42,12 +42,12 @@ struct rotation {
 };
 
 /* Who may rotate this record without a human. */
-#define POLICY_AUTO_INVALID_CLIENT 0x01u /* when the provider rejects it */
-#define POLICY_AUTO_AGE 0x02u            /* when older than max_age */
-#define POLICY_F_ALL (POLICY_AUTO_INVALID_CLIENT | POLICY_AUTO_AGE)
-#define POLICY_GRACE_DEFAULT_S (24 * 3600)
+#define ROTATION_AUTO_INVALID_CLIENT 0x01u /* when the provider rejects it */
+#define ROTATION_AUTO_AGE 0x02u            /* when older than max_age */
+#define ROTATION_AUTO_ALL (ROTATION_AUTO_INVALID_CLIENT | ROTATION_AUTO_AGE)
+#define ROTATION_GRACE_DEFAULT_S (24 * 3600)
 
-struct policy {
+struct rotation_policy {
 	uint8_t flags;
 	uint64_t max_age_s; /* 0: no age limit */
 	uint64_t grace_s;   /* retired secrets are wiped after this */
@@ -86,7 +86,7 @@ struct record {
 	uint32_t ngen;
 	struct generation gen[CV_GENERATIONS_MAX];
 	struct rotation rot;
-	struct policy policy;
+	struct rotation_policy policy;
 };
 
 /* [a-z0-9][a-z0-9._/-]{0,127}, and no "..", "//" or trailing "/". */

@@ -605,7 +605,7 @@ rotate_is_due(const struct record *r, int64_t now)
 {
 	const struct generation *g = record_active(r);
 
-	return g != NULL && (r->policy.flags & POLICY_AUTO_AGE) &&
+	return g != NULL && (r->policy.flags & ROTATION_AUTO_AGE) &&
 	    r->policy.max_age_s > 0 &&
 	    g->activated_at + (int64_t)r->policy.max_age_s <= now;
 }

@@ -68,10 +68,56 @@ vault_unlock_is_audited(const struct vault *v)
 	return !v->unaudited;
 }
 
-int
-vault_is_unlocked(const struct vault *v)
+/* A zeroed handle with its keys_mu ready; NULL when out of memory. */
+static struct vault *
+vault_alloc(void)
 {
-	return v->keys != NULL;
+	struct vault *v = calloc(1, sizeof(*v));
+
+	if (v != NULL && pthread_mutex_init(&v->keys_mu, NULL) != 0) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void
+vault_keys_lock(struct vault *v)
+{
+	if (pthread_mutex_lock(&v->keys_mu) != 0)
+		abort();
+}
+
+static void
+vault_keys_unlock(struct vault *v)
+{
+	if (pthread_mutex_unlock(&v->keys_mu) != 0)
+		abort();
+}
+
+void
+vault_keys_install(struct vault *v, struct secbuf **sbp)
+{
+	vault_keys_lock(v);
+	if (v->keys != NULL) {
+		secbuf_free(&v->keys_sb);
+		v->keys_sb = *sbp;
+		v->keys = (struct vault_keys *)(void *)v->keys_sb->data;
+		*sbp = NULL; /* transferred */
+	}
+	vault_keys_unlock(v);
+	secbuf_free(sbp);
+}
+
+int
+vault_is_unlocked(struct vault *v)
+{
+	int r;
+
+	vault_keys_lock(v);
+	r = v->keys != NULL;
+	vault_keys_unlock(v);
+	return r;
 }
 
 void
@@ -236,12 +282,20 @@ vault_txn_run(struct store_txn *t, void *arg)
 }
 
 int
-vault_txn(struct vault *v, int write, store_fn fn, void *ctx)
+vault_txn(struct vault *v, unsigned flags, store_fn fn, void *ctx)
 {
 	struct txn_ctx c = { v, fn, ctx };
+	int rc;
 
-	return write ? store_write(v->store, vault_txn_run, &c) :
-	    store_read(v->store, vault_txn_run, &c);
+	vault_keys_lock(v);
+	if ((flags & VAULT_TXN_KEYS) != 0 && v->keys == NULL)
+		rc = CV_E_LOCKED;
+	else if ((flags & VAULT_TXN_WRITE) != 0)
+		rc = store_write(v->store, vault_txn_run, &c);
+	else
+		rc = store_read(v->store, vault_txn_run, &c);
+	vault_keys_unlock(v);
+	return rc;
 }
 
 struct create_ctx {
@@ -320,7 +374,7 @@ vault_create(const char *dir, const char *label,
 		return rc;
 	if ((rc = vault_dir_prepare(dir, &file_mode, why, whylen)) != 0)
 		return rc;
-	if ((v = calloc(1, sizeof(*v))) == NULL)
+	if ((v = vault_alloc()) == NULL)
 		return CV_E_NOMEM;
 	snprintf(v->path, sizeof(v->path), "%s", dir);
 	seal_random(v->vault_id, sizeof(v->vault_id));
@@ -359,6 +413,7 @@ out:
 	secbuf_free(&keys);
 	secbuf_free(&vmk);
 	store_free(&v->store);
+	(void)pthread_mutex_destroy(&v->keys_mu);
 	free(v);
 	return rc;
 }
@@ -448,7 +503,7 @@ vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 	if ((rc = vault_file_is_safe(dir, "data.mdb", why, whylen)) != 0 ||
 	    (rc = vault_file_is_safe(dir, "lock.mdb", why, whylen)) != 0)
 		return rc;
-	if ((v = calloc(1, sizeof(*v))) == NULL)
+	if ((v = vault_alloc()) == NULL)
 		return CV_E_NOMEM;
 	snprintf(v->path, sizeof(v->path), "%s", dir);
 	v->owner = st.st_uid;
@@ -491,9 +546,10 @@ int
 vault_clone(struct vault *v, struct vault **out)
 {
 	struct vault *c;
+	int rc = 0;
 
 	*out = NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = vault_alloc()) == NULL)
 		return CV_E_NOMEM;
 	memcpy(c->path, v->path, sizeof(c->path));
 	memcpy(c->vault_id, v->vault_id, sizeof(c->vault_id));
@@ -502,27 +558,35 @@ vault_clone(struct vault *v, struct vault **out)
 	c->owner = v->owner;
 	c->store = v->store;
 	c->is_clone = 1;
-	if ((c->sealed = malloc(VAULT_SEALED_MAX)) == NULL)
-		goto fail;
+	if ((c->sealed = malloc(VAULT_SEALED_MAX)) == NULL) {
+		vault_free(&c);
+		return CV_E_NOMEM;
+	}
+	vault_keys_lock(v);
 	if (v->keys != NULL) {
 		if ((c->keys_sb = secbuf_dup(v->keys_sb->data,
 		    v->keys_sb->len)) == NULL)
-			goto fail;
-		c->keys = (struct vault_keys *)(void *)c->keys_sb->data;
+			rc = CV_E_NOMEM;
+		else
+			c->keys = (struct vault_keys *)(void *)c->keys_sb->data;
+	}
+	vault_keys_unlock(v);
+	if (rc != 0) {
+		vault_free(&c);
+		return rc;
 	}
 	*out = c;
 	return 0;
-fail:
-	vault_free(&c);
-	return CV_E_NOMEM;
 }
 
 void
 vault_lock(struct vault *v)
 {
+	vault_keys_lock(v);
 	v->keys = NULL;
 	secbuf_free(&v->keys_sb);
 	v->unlocked_by[0] = '\0';
+	vault_keys_unlock(v);
 }
 
 void
@@ -536,6 +600,7 @@ vault_free(struct vault **vp)
 	if (!v->is_clone)
 		store_free(&v->store);
 	free(v->sealed);
+	(void)pthread_mutex_destroy(&v->keys_mu);
 	free(v);
 	*vp = NULL;
 }
@@ -661,13 +726,16 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
 			    "the passphrase");
 		return CV_E_AUTH;
 	}
+	vault_keys_lock(v);
 	v->keys_sb = c.keys;
 	v->keys = (struct vault_keys *)(void *)c.keys->data;
+	vault_keys_unlock(v);
 	snprintf(v->unlocked_by, sizeof(v->unlocked_by), "%s", c.label_used);
 	if (v->actor[0] == '\0')
 		snprintf(v->actor, sizeof(v->actor), "keyslot:%s",
 		    c.label_used);
-	rc = vault_txn(v, 1, vault_unlock_audit_txn, v);
+	rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS,
+	    vault_unlock_audit_txn, v);
 	if (rc == CV_E_NOSPACE) {
 		/* A full disk must not lock people out of reading; every
 		 * change still needs space and is refused on its own. */
@@ -716,9 +784,8 @@ vault_audit_append(struct vault *v, const struct audit_entry *e, size_t n)
 {
 	struct audit_batch_ctx c = { v, e, n };
 
-	if (v->keys == NULL)
-		return CV_E_LOCKED;
-	return vault_txn(v, 1, vault_audit_batch_txn, &c);
+	return vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS,
+	    vault_audit_batch_txn, &c);
 }
 
 struct verify_ctx {
@@ -742,9 +809,7 @@ vault_audit_verify(struct vault *v, audit_visit_fn fn, void *ctx)
 	struct verify_ctx c = { v, fn, ctx, 0 };
 	int rc;
 
-	if (v->keys == NULL)
-		return CV_E_LOCKED;
-	rc = vault_txn(v, 0, vault_audit_verify_txn, &c);
+	rc = vault_txn(v, VAULT_TXN_KEYS, vault_audit_verify_txn, &c);
 	if (rc == CV_E_INTEGRITY)
 		vault_set_subject(v, c.bad == 0 ? "the audit log head" :
 		    "audit entry %llu", (unsigned long long)c.bad);

@@ -70,9 +70,12 @@ int vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
  * unlock still succeeds, so a full disk does not lock anyone out). */
 int vault_unlock_is_audited(const struct vault *v);
 
-/* Wipe the keys; the vault stays open. */
+/* Wipe the keys; the vault stays open.  Safe from any thread while
+ * another one uses v: a call in progress finishes first, later ones fail
+ * with CV_E_LOCKED. */
 void vault_lock(struct vault *v);
-int vault_is_unlocked(const struct vault *v);
+/* Whether the keys are there; from any thread (see vault_lock). */
+int vault_is_unlocked(struct vault *v);
 
 const char *vault_path(const struct vault *v);
 /* Owner of the vault directory, who may also own hooks and stack files. */

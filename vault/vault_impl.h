@@ -3,6 +3,9 @@
 #ifndef CV_VAULT_IMPL_H
 #define CV_VAULT_IMPL_H
 
+#include <pthread.h>
+
+#include "base/limits.h"
 #include "vault/store.h"
 #include "vault/vault.h"
 
@@ -18,11 +21,18 @@ struct vault_keys {
 	unsigned char slot_sk[KEYSLOT_SK_BYTES];
 };
 
+/*
+ * A handle is used by one thread at a time, except that vault_lock() and
+ * vault_is_unlocked() may come from any thread at any moment (the agent
+ * locks its workers' clones): keys_mu guards keys_sb and keys, and every
+ * use of the keys happens inside vault_txn(), which holds it.
+ */
 struct vault {
 	struct store *store;
-	char path[4096];
+	char path[CV_PATH_MAX];
 	uid_t owner;
 	unsigned char vault_id[VAULT_ID_BYTES];
+	pthread_mutex_t keys_mu;
 	struct secbuf *keys_sb; /* NULL while locked */
 	struct vault_keys *keys; /* points into keys_sb */
 	char unlocked_by[CV_LABEL_MAX + 1];
@@ -37,12 +47,19 @@ struct vault {
 #define VAULT_SEALED_MAX (CV_RECORD_MAX + SEAL_OVERHEAD)
 
 /*
- * Run fn in a transaction after making sure the keys are current: when
- * another process rekeyed the vault since we unlocked, reopen the new VMK
- * with our slot's key first.  CV_E_AUTH if our slot is gone.
+ * Run fn in a transaction (VAULT_TXN_WRITE: a write transaction) holding
+ * keys_mu, after making sure the keys are current: when another process
+ * rekeyed the vault since we unlocked, reopen the new VMK with our slot's
+ * key first (CV_E_AUTH if our slot is gone).  With VAULT_TXN_KEYS, fn
+ * needs the keys: CV_E_LOCKED when the vault is locked.
  */
-int vault_txn(struct vault *v, int write, store_fn fn, void *ctx)
+#define VAULT_TXN_WRITE 0x1
+#define VAULT_TXN_KEYS 0x2
+int vault_txn(struct vault *v, unsigned flags, store_fn fn, void *ctx)
     __attribute__((warn_unused_result));
+/* Replace the keys with *sbp (taken over) unless v was locked meanwhile
+ * (then *sbp is wiped). */
+void vault_keys_install(struct vault *v, struct secbuf **sbp);
 /* Derive every subkey of vmk (and keep sk) into a new locked secbuf. */
 int vault_keys_new(const struct vault *v, const unsigned char *vmk,
     const unsigned char *sk, struct secbuf **sbp)

@@ -71,8 +71,18 @@ vault_keyslot_list(struct vault *v,
 
 struct slot_add_ctx {
 	struct vault *v;
-	const struct keyslot *ks;
+	struct keyslot *ks;
+	struct secbuf *vmk; /* the VMK the slot was made with */
 };
+
+static int
+vault_vmk_copy_txn(struct store_txn *t, void *arg)
+{
+	struct slot_add_ctx *c = arg;
+
+	(void)t;
+	return secbuf_set(c->vmk, c->v->keys->vmk, KEYSLOT_VMK_BYTES);
+}
 
 static int
 vault_slot_add_txn(struct store_txn *t, void *arg)
@@ -80,6 +90,11 @@ vault_slot_add_txn(struct store_txn *t, void *arg)
 	struct slot_add_ctx *c = arg;
 	int rc;
 
+	/* Rekeyed by another process during the Argon2id run: seal the
+	 * current VMK to the new slot instead (no passphrase needed). */
+	if (!secmem_equal(c->vmk->data, c->v->keys->vmk, KEYSLOT_VMK_BYTES) &&
+	    (rc = keyslot_reseal(c->ks, c->v->keys->vmk, c->v->vault_id)) != 0)
+		return rc;
 	if ((rc = vault_put_slot(t, c->ks, 1)) != 0)
 		return rc;
 	return vault_audit_txn(t, c->v, "keyslot add", NULL, c->ks->label);
@@ -94,15 +109,19 @@ vault_keyslot_add(struct vault *v, enum keyslot_kind kind,
 	struct keyslot ks;
 	int rc;
 
-	if (v->keys == NULL)
-		return CV_E_LOCKED;
 	vault_set_subject(v, "keyslot '%s'", label);
-	if ((rc = keyslot_create(&ks, kind, label, kdf, secret, len,
-	    v->keys->vmk, v->vault_id)) != 0)
-		return rc;
 	c.v = v;
 	c.ks = &ks;
-	return vault_txn(v, 1, vault_slot_add_txn, &c);
+	if ((c.vmk = secbuf_new(KEYSLOT_VMK_BYTES)) == NULL)
+		return CV_E_NOMEM;
+	/* The costly part outside any transaction, with a copy of the VMK. */
+	if ((rc = vault_txn(v, VAULT_TXN_KEYS, vault_vmk_copy_txn, &c)) == 0 &&
+	    (rc = keyslot_create(&ks, kind, label, kdf, secret, len,
+	    c.vmk->data, v->vault_id)) == 0)
+		rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS,
+		    vault_slot_add_txn, &c);
+	secbuf_free(&c.vmk);
+	return rc;
 }
 
 struct slot_rm_ctx {
@@ -136,11 +155,10 @@ vault_keyslot_remove(struct vault *v, const char *label)
 	struct slot_rm_ctx c = { v, label };
 	int rc;
 
-	if (v->keys == NULL)
-		return CV_E_LOCKED;
 	if (!keyslot_label_is_valid(label))
 		return CV_E_INVALID;
-	rc = vault_txn(v, 1, vault_slot_rm_txn, &c);
+	rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS, vault_slot_rm_txn,
+	    &c);
 	if (rc == CV_E_REFUSED)
 		vault_set_subject(v, "keyslot '%s' is the last one; add "
 		    "another before removing it", label);
@@ -158,7 +176,8 @@ struct sealed_item {
 
 struct rekey_ctx {
 	struct vault *v;
-	const struct vault_keys *nk;
+	struct secbuf *nsb; /* the new keys */
+	const struct vault_keys *nk; /* in nsb */
 	struct sealed_item *items;
 	size_t n, cap;
 	struct keyslot *slots;
@@ -241,6 +260,18 @@ vault_rekey_txn(struct store_txn *t, void *arg)
 	int rc;
 
 	vault_rekey_release(c); /* a rerun after map growth starts afresh */
+	if (c->nsb == NULL) {
+		/* Our slot's key goes with the new keys: it opens the new
+		 * VMK as it opened the old. */
+		if ((plain = secbuf_new(KEYSLOT_VMK_BYTES)) == NULL)
+			return CV_E_NOMEM;
+		seal_random(plain->data, KEYSLOT_VMK_BYTES);
+		rc = vault_keys_new(v, plain->data, v->keys->slot_sk, &c->nsb);
+		secbuf_free(&plain);
+		if (rc != 0)
+			return rc;
+		c->nk = (const struct vault_keys *)(const void *)c->nsb->data;
+	}
 	if ((rc = store_scan(t, STORE_RECORDS, NULL, 0, vault_rekey_collect,
 	    c)) != 0 ||
 	    (rc = store_scan(t, STORE_META, "slot/", 5, vault_rekey_slot,
@@ -299,40 +330,19 @@ out:
 int
 vault_rekey(struct vault *v)
 {
-	struct secbuf *nsb = NULL;
-	struct vault_keys *nk;
 	struct rekey_ctx c;
 	int rc;
 
-	if (v->keys == NULL)
-		return CV_E_LOCKED;
-	if ((nsb = secbuf_new(sizeof(*nk))) == NULL)
-		return CV_E_NOMEM;
-	nk = (struct vault_keys *)(void *)nsb->data;
-	nsb->len = sizeof(*nk);
-	seal_random(nk->vmk, sizeof(nk->vmk));
-	kdf_subkey(nk->record, KDF_SUBKEY_RECORD, nk->vmk);
-	kdf_subkey(nk->index, KDF_SUBKEY_INDEX, nk->vmk);
-	kdf_subkey(nk->meta, KDF_SUBKEY_META, nk->vmk);
-	kdf_subkey(nk->audit.mac, KDF_SUBKEY_AUDIT_MAC, nk->vmk);
-	kdf_subkey(nk->audit.seal, KDF_SUBKEY_AUDIT_SEAL, nk->vmk);
-	memcpy(nk->audit.vault_id, v->vault_id, VAULT_ID_BYTES);
-	memcpy(nk->slot_sk, v->keys->slot_sk, sizeof(nk->slot_sk));
-
 	memset(&c, 0, sizeof(c));
 	c.v = v;
-	c.nk = nk;
 	vault_set_subject(v, "rekey");
-	rc = vault_txn(v, 1, vault_rekey_txn, &c);
+	rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS, vault_rekey_txn,
+	    &c);
 	vault_rekey_release(&c);
-	if (rc != 0) {
-		secbuf_free(&nsb);
-		return rc;
-	}
-	secbuf_free(&v->keys_sb);
-	v->keys_sb = nsb;
-	v->keys = nk;
-	return 0;
+	if (rc == 0)
+		vault_keys_install(v, &c.nsb);
+	secbuf_free(&c.nsb);
+	return rc;
 }
 
 struct check_ctx {
@@ -368,13 +378,12 @@ vault_check(struct vault *v, vault_report_fn report, void *ctx)
 	struct slot_list_ctx sl;
 	int rc;
 
-	if (v->keys == NULL)
-		return CV_E_LOCKED;
 	memset(&sl, 0, sizeof(sl));
 	sl.v = v;
 	sl.report = report;
 	sl.report_ctx = ctx;
-	if ((rc = vault_txn(v, 0, vault_check_slots_txn, &sl)) != 0)
+	if ((rc = vault_txn(v, VAULT_TXN_KEYS, vault_check_slots_txn,
+	    &sl)) != 0)
 		return rc;
 	if ((rc = vault_record_foreach(v, &vis)) != 0)
 		return rc;

@@ -81,45 +81,42 @@ vault_record_open(const struct vault *v, const struct vault_keys *k,
 struct get_ctx {
 	struct vault *v;
 	const char *name;
-	unsigned char *key;
-	unsigned char *sealed;
-	size_t len;
+	struct secbuf *plain;
+	struct record *r;
 };
 
 static int
 vault_get_txn(struct store_txn *t, void *arg)
 {
 	struct get_ctx *c = arg;
+	unsigned char key[VAULT_RECORD_KEY_BYTES];
+	size_t len;
+	int rc;
 
 	/* The key inside the transaction: the keys may have just been
 	 * refreshed after another process rekeyed. */
-	vault_record_key(c->v->keys, c->name, c->key);
+	vault_record_key(c->v->keys, c->name, key);
 	/* Copied out of the map before anything is decrypted. */
-	return store_get(t, STORE_RECORDS, c->key, VAULT_RECORD_KEY_BYTES,
-	    c->sealed, VAULT_SEALED_MAX, &c->len);
+	if ((rc = store_get(t, STORE_RECORDS, key, sizeof(key), c->v->sealed,
+	    VAULT_SEALED_MAX, &len)) != 0)
+		return rc;
+	return vault_record_open(c->v, c->v->keys, key, c->v->sealed, len,
+	    c->plain, c->r, 1);
 }
 
 int
 vault_record_get(struct vault *v, const char *name, struct secbuf *plain,
     struct record *r)
 {
-	unsigned char key[VAULT_RECORD_KEY_BYTES];
-	struct get_ctx c = { v, name, key, v->sealed, 0 };
+	struct get_ctx c = { v, name, plain, r };
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (v->keys == NULL)
-		return CV_E_LOCKED;
 	if (!record_name_is_valid(name)) {
 		vault_set_subject(v, "invalid record name");
 		return CV_E_INVALID;
 	}
-	if ((rc = vault_txn(v, 0, vault_get_txn, &c)) != 0) {
-		vault_set_subject(v, "record '%s'", name);
-		return rc;
-	}
-	rc = vault_record_open(v, v->keys, key, v->sealed, c.len, plain, r, 1);
-	if (rc != 0)
+	if ((rc = vault_txn(v, VAULT_TXN_KEYS, vault_get_txn, &c)) != 0)
 		vault_set_subject(v, "record '%s'", name);
 	return rc;
 }
@@ -196,8 +193,6 @@ vault_records_add(struct vault *v, const struct record *rs, size_t n)
 	size_t i;
 	int rc;
 
-	if (v->keys == NULL)
-		return CV_E_LOCKED;
 	c.items = calloc(n ? n : 1, sizeof(*c.items));
 	if ((c.plain = secbuf_new(CV_RECORD_MAX)) == NULL || c.items == NULL) {
 		rc = CV_E_NOMEM;
@@ -210,7 +205,7 @@ vault_records_add(struct vault *v, const struct record *rs, size_t n)
 			goto out;
 		}
 	}
-	rc = vault_txn(v, 1, vault_add_txn, &c);
+	rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS, vault_add_txn, &c);
 	if (rc != 0 && c.failed != NULL)
 		vault_set_subject(v, "record '%s'", c.failed);
 out:
@@ -243,11 +238,9 @@ vault_record_remove(struct vault *v, const char *name)
 	struct rm_ctx c = { v, name };
 	int rc;
 
-	if (v->keys == NULL)
-		return CV_E_LOCKED;
 	if (!record_name_is_valid(name))
 		return CV_E_INVALID;
-	rc = vault_txn(v, 1, vault_rm_txn, &c);
+	rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS, vault_rm_txn, &c);
 	if (rc != 0)
 		vault_set_subject(v, "record '%s'", name);
 	return rc;
@@ -311,8 +304,6 @@ vault_record_update(struct vault *v, const char *name, vault_update_fn fn,
 	struct update_ctx c = { v, name, fn, ctx, action, result, NULL, NULL };
 	int rc;
 
-	if (v->keys == NULL)
-		return CV_E_LOCKED;
 	if (!record_name_is_valid(name))
 		return CV_E_INVALID;
 	c.plain = secbuf_new(CV_RECORD_MAX);
@@ -322,7 +313,8 @@ vault_record_update(struct vault *v, const char *name, vault_update_fn fn,
 		goto out;
 	}
 	vault_set_subject(v, "record '%s'", name);
-	rc = vault_txn(v, 1, vault_update_txn, &c);
+	rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS, vault_update_txn,
+	    &c);
 out:
 	secbuf_free(&c.plain);
 	secbuf_free(&c.enc);
@@ -381,8 +373,8 @@ vault_record_reveal(struct vault *v, const char *name, struct secbuf *secret)
 	rc = vault_record_update(v, name, vault_reveal_fn, &c, "reveal", NULL);
 	if (rc == CV_E_REFUSED) {
 		vault_set_subject(v, "the secret of '%s' %s", name, c.why);
-		if (vault_txn(v, 1, vault_reveal_refused_txn,
-		    &rc_ctx) != 0)
+		if (vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS,
+		    vault_reveal_refused_txn, &rc_ctx) != 0)
 			vault_set_subject(v, "the secret of '%s' %s (and the "
 			    "refusal could not be audited)", name, c.why);
 	}
@@ -440,15 +432,13 @@ vault_record_foreach(struct vault *v, const struct vault_visitor *vis)
 	struct foreach_ctx c = { v, vis, NULL, NULL };
 	int rc;
 
-	if (v->keys == NULL)
-		return CV_E_LOCKED;
 	c.plain = secbuf_new(CV_RECORD_MAX);
 	c.sealed = malloc(VAULT_SEALED_MAX);
 	if (c.plain == NULL || c.sealed == NULL) {
 		rc = CV_E_NOMEM;
 		goto out;
 	}
-	rc = vault_txn(v, 0, vault_foreach_txn, &c);
+	rc = vault_txn(v, VAULT_TXN_KEYS, vault_foreach_txn, &c);
 out:
 	secbuf_free(&c.plain);
 	free(c.sealed);

@@ -13,48 +13,47 @@
 #include "base/limits.h"
 #include "base/banned.h"
 
-#define AUDITQ_BUCKETS 2048
-#define AUDITQ_ACTION_MAX 32
-#define AUDITQ_RETRY_MS 1000 /* after a failed commit */
+#define AUDIT_QUEUE_BUCKETS 2048
+#define AUDIT_QUEUE_ACTION_MAX 32
+#define AUDIT_QUEUE_RETRY_MS 1000 /* after a failed commit */
 
-struct auditq_entry {
+struct audit_queue_entry {
 	int64_t time;
 	uint32_t count;
 	uint32_t hash;
 	int next; /* chain in the batch's buckets, -1 at the end */
 	char actor[CV_AUDIT_FIELD_MAX + 1];
-	char action[AUDITQ_ACTION_MAX + 1];
+	char action[AUDIT_QUEUE_ACTION_MAX + 1];
 	char record[CV_NAME_MAX + 1];
 	char result[CV_AUDIT_FIELD_MAX + 1];
 };
 
-struct auditq_batch {
-	struct auditq_entry *e; /* CV_AGENT_AUDIT_PENDING_MAX of them */
+struct audit_queue_batch {
+	struct audit_queue_entry *e; /* CV_AGENT_AUDIT_PENDING_MAX of them */
 	size_t n;
 	int64_t first_ms; /* when the oldest entry was queued */
-	int heads[AUDITQ_BUCKETS];
+	int heads[AUDIT_QUEUE_BUCKETS];
 };
 
-struct auditq {
+struct audit_queue {
 	pthread_mutex_t mu;
 	pthread_cond_t wake; /* the thread: work or a flush */
 	pthread_cond_t done; /* flushers: a commit finished */
-	struct auditq_batch batch[2];
-	struct auditq_batch *fill;
+	struct audit_queue_batch batch[2];
+	struct audit_queue_batch *fill;
 	uint64_t sealed;     /* batches taken for commit */
 	uint64_t committed;  /* batches whose commit finished */
 	int in_progress;
 	int flush_req;
 	int stop;
 	int last_err;
-	struct vault *v;
-	pthread_mutex_t *vmu;
+	struct guard *guard;
 	pthread_t thread;
 	int started;
 };
 
 static int64_t
-auditq_now_ms(void)
+audit_queue_now_ms(void)
 {
 	struct timespec ts;
 
@@ -63,18 +62,18 @@ auditq_now_ms(void)
 }
 
 static void
-auditq_batch_reset(struct auditq_batch *b)
+audit_queue_batch_reset(struct audit_queue_batch *b)
 {
 	size_t i;
 
 	b->n = 0;
 	b->first_ms = 0;
-	for (i = 0; i < AUDITQ_BUCKETS; i++)
+	for (i = 0; i < AUDIT_QUEUE_BUCKETS; i++)
 		b->heads[i] = -1;
 }
 
 static uint32_t
-auditq_hash(const char *const s[4])
+audit_queue_hash(const char *const s[4])
 {
 	uint32_t h = 2166136261u;
 	size_t i;
@@ -90,7 +89,7 @@ auditq_hash(const char *const s[4])
 
 /* Copy s into dst (dstlen > 0), truncated. */
 static void
-auditq_copy(char *dst, size_t dstlen, const char *s)
+audit_queue_copy(char *dst, size_t dstlen, const char *s)
 {
 	size_t n = strnlen(s, dstlen - 1);
 
@@ -100,14 +99,14 @@ auditq_copy(char *dst, size_t dstlen, const char *s)
 
 /* Add count occurrences to batch b, merging with an identical entry. */
 static int
-auditq_put(struct auditq_batch *b, const char *const f[4], int64_t time,
+audit_queue_put(struct audit_queue_batch *b, const char *const f[4], int64_t time,
     uint32_t count)
 {
-	uint32_t h = auditq_hash(f);
-	struct auditq_entry *e;
+	uint32_t h = audit_queue_hash(f);
+	struct audit_queue_entry *e;
 	int i;
 
-	for (i = b->heads[h % AUDITQ_BUCKETS]; i >= 0; i = b->e[i].next) {
+	for (i = b->heads[h % AUDIT_QUEUE_BUCKETS]; i >= 0; i = b->e[i].next) {
 		e = &b->e[i];
 		if (e->hash == h && strcmp(e->actor, f[0]) == 0 &&
 		    strcmp(e->action, f[1]) == 0 &&
@@ -123,21 +122,35 @@ auditq_put(struct auditq_batch *b, const char *const f[4], int64_t time,
 	e->time = time;
 	e->count = count;
 	e->hash = h;
-	auditq_copy(e->actor, sizeof(e->actor), f[0]);
-	auditq_copy(e->action, sizeof(e->action), f[1]);
-	auditq_copy(e->record, sizeof(e->record), f[2]);
-	auditq_copy(e->result, sizeof(e->result), f[3]);
-	e->next = b->heads[h % AUDITQ_BUCKETS];
-	b->heads[h % AUDITQ_BUCKETS] = (int)b->n;
+	audit_queue_copy(e->actor, sizeof(e->actor), f[0]);
+	audit_queue_copy(e->action, sizeof(e->action), f[1]);
+	audit_queue_copy(e->record, sizeof(e->record), f[2]);
+	audit_queue_copy(e->result, sizeof(e->result), f[3]);
+	e->next = b->heads[h % AUDIT_QUEUE_BUCKETS];
+	b->heads[h % AUDIT_QUEUE_BUCKETS] = (int)b->n;
 	if (b->n++ == 0)
-		b->first_ms = auditq_now_ms();
+		b->first_ms = audit_queue_now_ms();
 	return 0;
+}
+
+struct audit_queue_append {
+	const struct audit_entry *e;
+	size_t n;
+};
+
+static int
+audit_queue_append_fn(struct vault *v, void *arg)
+{
+	const struct audit_queue_append *a = arg;
+
+	return vault_audit_append(v, a->e, a->n);
 }
 
 /* Commit batch b to the vault (called without q->mu). */
 static int
-auditq_commit(struct auditq *q, struct auditq_batch *b)
+audit_queue_commit(struct audit_queue *q, struct audit_queue_batch *b)
 {
+	struct audit_queue_append a;
 	struct audit_entry *ents;
 	char (*results)[CV_AUDIT_FIELD_MAX + 1];
 	size_t i;
@@ -149,25 +162,23 @@ auditq_commit(struct auditq *q, struct auditq_batch *b)
 	if (ents == NULL || results == NULL)
 		goto out;
 	for (i = 0; i < b->n; i++) {
-		const struct auditq_entry *e = &b->e[i];
+		const struct audit_queue_entry *e = &b->e[i];
 
 		if (e->count > 1)
 			(void)snprintf(results[i], sizeof(results[i]),
 			    "%.*s (%lu times)", CV_AUDIT_FIELD_MAX - 24,
 			    e->result, (unsigned long)e->count);
 		else
-			auditq_copy(results[i], sizeof(results[i]), e->result);
+			audit_queue_copy(results[i], sizeof(results[i]), e->result);
 		ents[i].time = e->time;
 		ents[i].actor = e->actor;
 		ents[i].action = e->action;
 		ents[i].record = e->record;
 		ents[i].result = results[i];
 	}
-	if (pthread_mutex_lock(q->vmu) != 0)
-		abort();
-	r = vault_audit_append(q->v, ents, b->n);
-	if (pthread_mutex_unlock(q->vmu) != 0)
-		abort();
+	a.e = ents;
+	a.n = b->n;
+	r = guard_run(q->guard, audit_queue_append_fn, &a);
 out:
 	free(ents);
 	free(results);
@@ -176,7 +187,7 @@ out:
 
 /* Put a failed batch back in front of what was queued meanwhile. */
 static void
-auditq_requeue(struct auditq *q, struct auditq_batch *b)
+audit_queue_requeue(struct audit_queue *q, struct audit_queue_batch *b)
 {
 	const char *f[4];
 	size_t i, lost = 0;
@@ -186,7 +197,7 @@ auditq_requeue(struct auditq *q, struct auditq_batch *b)
 		f[1] = b->e[i].action;
 		f[2] = b->e[i].record;
 		f[3] = b->e[i].result;
-		if (auditq_put(q->fill, f, b->e[i].time, b->e[i].count) != 0)
+		if (audit_queue_put(q->fill, f, b->e[i].time, b->e[i].count) != 0)
 			lost++;
 	}
 	if (lost > 0)
@@ -195,10 +206,10 @@ auditq_requeue(struct auditq *q, struct auditq_batch *b)
 }
 
 static void
-auditq_wait_until(struct auditq *q, int64_t deadline_ms)
+audit_queue_wait_until(struct audit_queue *q, int64_t deadline_ms)
 {
 	struct timespec ts;
-	int64_t left = deadline_ms - auditq_now_ms();
+	int64_t left = deadline_ms - audit_queue_now_ms();
 
 	if (left <= 0)
 		return;
@@ -213,10 +224,10 @@ auditq_wait_until(struct auditq *q, int64_t deadline_ms)
 }
 
 static void *
-auditq_main(void *arg)
+audit_queue_main(void *arg)
 {
-	struct auditq *q = arg;
-	struct auditq_batch *b;
+	struct audit_queue *q = arg;
+	struct audit_queue_batch *b;
 	int r;
 
 	if (pthread_mutex_lock(&q->mu) != 0)
@@ -232,8 +243,8 @@ auditq_main(void *arg)
 		}
 		if (!q->stop && !q->flush_req &&
 		    b->n < CV_AGENT_AUDIT_BATCH_MAX &&
-		    auditq_now_ms() < b->first_ms + CV_AGENT_AUDIT_DELAY_MS) {
-			auditq_wait_until(q, b->first_ms +
+		    audit_queue_now_ms() < b->first_ms + CV_AGENT_AUDIT_DELAY_MS) {
+			audit_queue_wait_until(q, b->first_ms +
 			    CV_AGENT_AUDIT_DELAY_MS);
 			continue;
 		}
@@ -244,21 +255,21 @@ auditq_main(void *arg)
 		q->flush_req = 0;
 		if (pthread_mutex_unlock(&q->mu) != 0)
 			abort();
-		r = auditq_commit(q, b);
+		r = audit_queue_commit(q, b);
 		if (pthread_mutex_lock(&q->mu) != 0)
 			abort();
 		if (r != 0) {
 			log_err("audit: cannot commit %zu entries: %s; "
 			    "retrying", b->n, cv_strerror(r));
-			auditq_requeue(q, b);
+			audit_queue_requeue(q, b);
 		}
-		auditq_batch_reset(b);
+		audit_queue_batch_reset(b);
 		q->in_progress = 0;
 		q->committed++;
 		q->last_err = r;
 		(void)pthread_cond_broadcast(&q->done);
 		if (r != 0 && !q->stop)
-			auditq_wait_until(q, auditq_now_ms() + AUDITQ_RETRY_MS);
+			audit_queue_wait_until(q, audit_queue_now_ms() + AUDIT_QUEUE_RETRY_MS);
 		if (r != 0 && q->stop)
 			break; /* nothing more to do: it was logged */
 	}
@@ -268,24 +279,23 @@ auditq_main(void *arg)
 }
 
 int
-auditq_new(struct vault *v, pthread_mutex_t *vmu, struct auditq **out)
+audit_queue_new(struct guard *g, struct audit_queue **out)
 {
 	pthread_attr_t at;
-	struct auditq *q;
+	struct audit_queue *q;
 	int r = CV_E_NOMEM, have_at = 0;
 
 	*out = NULL;
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return CV_E_NOMEM;
-	q->v = v;
-	q->vmu = vmu;
+	q->guard = g;
 	if ((q->batch[0].e = calloc(CV_AGENT_AUDIT_PENDING_MAX,
-	    sizeof(struct auditq_entry))) == NULL ||
+	    sizeof(struct audit_queue_entry))) == NULL ||
 	    (q->batch[1].e = calloc(CV_AGENT_AUDIT_PENDING_MAX,
-	    sizeof(struct auditq_entry))) == NULL)
+	    sizeof(struct audit_queue_entry))) == NULL)
 		goto out;
-	auditq_batch_reset(&q->batch[0]);
-	auditq_batch_reset(&q->batch[1]);
+	audit_queue_batch_reset(&q->batch[0]);
+	audit_queue_batch_reset(&q->batch[1]);
 	q->fill = &q->batch[0];
 	r = CV_E_INTERNAL;
 	if (pthread_mutex_init(&q->mu, NULL) != 0)
@@ -296,7 +306,7 @@ auditq_new(struct vault *v, pthread_mutex_t *vmu, struct auditq **out)
 		goto out;
 	have_at = 1;
 	if (pthread_attr_setstacksize(&at, CV_AGENT_THREAD_STACK) != 0 ||
-	    pthread_create(&q->thread, &at, auditq_main, q) != 0)
+	    pthread_create(&q->thread, &at, audit_queue_main, q) != 0)
 		goto out;
 	q->started = 1;
 	*out = q;
@@ -314,7 +324,7 @@ out:
 }
 
 int
-auditq_add(struct auditq *q, const char *actor, const char *action,
+audit_queue_add(struct audit_queue *q, const char *actor, const char *action,
     const char *record, const char *result, int64_t time)
 {
 	const char *f[4] = { actor, action, record != NULL ? record : "",
@@ -322,10 +332,13 @@ auditq_add(struct auditq *q, const char *actor, const char *action,
 	size_t before;
 	int r;
 
+	/* Nothing could commit it (guard_lock() commits its own entry). */
+	if (guard_is_locked(q->guard))
+		return 0;
 	if (pthread_mutex_lock(&q->mu) != 0)
 		abort();
 	before = q->fill->n;
-	r = auditq_put(q->fill, f, time, 1);
+	r = audit_queue_put(q->fill, f, time, 1);
 	/* Wake the thread to start its delay, or to commit a full batch. */
 	if (r == 0 && (before == 0 ||
 	    (before < CV_AGENT_AUDIT_BATCH_MAX &&
@@ -337,7 +350,7 @@ auditq_add(struct auditq *q, const char *actor, const char *action,
 }
 
 int
-auditq_flush(struct auditq *q)
+audit_queue_flush(struct audit_queue *q)
 {
 	uint64_t target;
 	int r = 0;
@@ -361,9 +374,9 @@ auditq_flush(struct auditq *q)
 }
 
 void
-auditq_free(struct auditq **qp)
+audit_queue_free(struct audit_queue **qp)
 {
-	struct auditq *q;
+	struct audit_queue *q;
 	size_t i;
 
 	if (qp == NULL || *qp == NULL)

@@ -1,34 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /* Group commit of the agent's audit entries (token issues and denials). */
-#ifndef CV_AGENT_AUDITQ_H
-#define CV_AGENT_AUDITQ_H
+#ifndef CV_AGENT_BROKER_AUDIT_QUEUE_H
+#define CV_AGENT_BROKER_AUDIT_QUEUE_H
 
 #include <pthread.h>
 #include <stdint.h>
 
-#include "vault/vault.h"
+#include "agent/jobs/guard.h"
 
 /*
  * Entries are queued in memory and committed by a thread of their own in
  * one vault_audit_append() transaction: at the latest CV_AGENT_AUDIT_DELAY_MS
  * after the oldest queued entry, as soon as CV_AGENT_AUDIT_BATCH_MAX
- * distinct entries wait, and on auditq_flush().  Identical entries (same
+ * distinct entries wait, and on audit_queue_flush().  Identical entries (same
  * actor, action, record and result) queued within one batch become one
  * entry whose result says how many times it happened ("issued (37 times)"),
  * time-stamped with the first.  So if the agent is killed without warning
  * (SIGKILL, power loss), at most the last CV_AGENT_AUDIT_DELAY_MS of
  * entries are lost; SIGTERM, lock and the idle lifetime flush first.
  *
- * The vault v and its mutex vmu are borrowed and must outlive the queue;
- * every vault call here holds vmu.  All functions are thread-safe.
+ * The guard g is borrowed and must outlive the queue; commits go through
+ * guard_run().  While the guard is locked nothing is queued (nothing
+ * could be committed).  All functions are thread-safe.
  */
-struct auditq;
+struct audit_queue;
 
-int auditq_new(struct vault *v, pthread_mutex_t *vmu, struct auditq **out)
+int audit_queue_new(struct guard *g, struct audit_queue **out)
     __attribute__((warn_unused_result));
 
 /* Flush, stop the thread and free; accepts NULL, sets *qp to NULL. */
-void auditq_free(struct auditq **qp);
+void audit_queue_free(struct audit_queue **qp);
 
 /*
  * Queue one entry (strings are copied, truncated to CV_AUDIT_FIELD_MAX).
@@ -36,12 +37,12 @@ void auditq_free(struct auditq **qp);
  * distinct entries wait because commits fail or lag: the caller must then
  * not do what it wanted to audit (fail closed).
  */
-int auditq_add(struct auditq *q, const char *actor, const char *action,
+int audit_queue_add(struct audit_queue *q, const char *actor, const char *action,
     const char *record, const char *result, int64_t time)
     __attribute__((warn_unused_result));
 
 /* Commit everything queued so far and wait for it; 0 or the vault's
  * error (the entries stay queued for the next try). */
-int auditq_flush(struct auditq *q) __attribute__((warn_unused_result));
+int audit_queue_flush(struct audit_queue *q) __attribute__((warn_unused_result));
 
 #endif

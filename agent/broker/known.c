@@ -8,46 +8,46 @@
 #include "base/err.h"
 #include "base/banned.h"
 
-#define RECORDS_BUCKETS 1024
+#define KNOWN_BUCKETS 1024
 
-struct records_entry {
-	struct records_entry *next;
+struct known_entry {
+	struct known_entry *next;
 	int64_t read_ms;
 	char name[CV_NAME_MAX + 1];
 	uint32_t generation;
 	char *scope; /* owned */
 };
 
-struct records {
+struct known {
 	size_t n;
-	struct records_entry *table[RECORDS_BUCKETS];
-	struct records_info out; /* what records_get() hands out */
+	struct known_entry *table[KNOWN_BUCKETS];
+	struct known_info out; /* what known_get() hands out */
 };
 
 static unsigned
-records_hash(const char *name)
+known_hash(const char *name)
 {
 	unsigned h = 2166136261u;
 
 	while (*name != '\0')
 		h = (h ^ (unsigned char)*name++) * 16777619u;
-	return h % RECORDS_BUCKETS;
+	return h % KNOWN_BUCKETS;
 }
 
 int
-records_new(struct records **out)
+known_new(struct known **out)
 {
 	*out = calloc(1, sizeof(**out));
 	return *out != NULL ? 0 : CV_E_NOMEM;
 }
 
 void
-records_clear(struct records *r)
+known_clear(struct known *r)
 {
-	struct records_entry *e, *next;
+	struct known_entry *e, *next;
 	size_t i;
 
-	for (i = 0; i < RECORDS_BUCKETS; i++) {
+	for (i = 0; i < KNOWN_BUCKETS; i++) {
 		for (e = r->table[i]; e != NULL; e = next) {
 			next = e->next;
 			free(e->scope);
@@ -59,29 +59,29 @@ records_clear(struct records *r)
 }
 
 void
-records_free(struct records **rp)
+known_free(struct known **rp)
 {
 	if (rp == NULL || *rp == NULL)
 		return;
-	records_clear(*rp);
+	known_clear(*rp);
 	free(*rp);
 	*rp = NULL;
 }
 
-static struct records_entry **
-records_find(struct records *r, const char *name)
+static struct known_entry **
+known_find(struct known *r, const char *name)
 {
-	struct records_entry **pp = &r->table[records_hash(name)];
+	struct known_entry **pp = &r->table[known_hash(name)];
 
 	while (*pp != NULL && strcmp((*pp)->name, name) != 0)
 		pp = &(*pp)->next;
 	return pp;
 }
 
-const struct records_info *
-records_get(struct records *r, const char *name, int64_t now_ms)
+const struct known_info *
+known_get(struct known *r, const char *name, int64_t now_ms)
 {
-	struct records_entry *e = *records_find(r, name);
+	struct known_entry *e = *known_find(r, name);
 
 	if (e == NULL || now_ms - e->read_ms >= CV_AGENT_RECORD_TTL_MS ||
 	    now_ms < e->read_ms)
@@ -92,10 +92,10 @@ records_get(struct records *r, const char *name, int64_t now_ms)
 }
 
 int
-records_put(struct records *r, const char *name,
-    const struct records_info *info, int64_t now_ms)
+known_put(struct known *r, const char *name,
+    const struct known_info *info, int64_t now_ms)
 {
-	struct records_entry **pp = records_find(r, name), *e = *pp;
+	struct known_entry **pp = known_find(r, name), *e = *pp;
 	char *scope;
 
 	if ((scope = strdup(info->scope)) == NULL)
@@ -103,8 +103,8 @@ records_put(struct records *r, const char *name,
 	if (e == NULL) {
 		/* Full: everything is at most a second old; start over. */
 		if (r->n >= CV_CACHE_ENTRIES_MAX) {
-			records_clear(r);
-			pp = records_find(r, name);
+			known_clear(r);
+			pp = known_find(r, name);
 		}
 		if ((e = calloc(1, sizeof(*e))) == NULL) {
 			free(scope);
@@ -123,9 +123,9 @@ records_put(struct records *r, const char *name,
 }
 
 void
-records_forget(struct records *r, const char *name)
+known_forget(struct known *r, const char *name)
 {
-	struct records_entry **pp = records_find(r, name), *e = *pp;
+	struct known_entry **pp = known_find(r, name), *e = *pp;
 
 	if (e == NULL)
 		return;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What the agent remembers of records between vault reads. */
-#ifndef CV_AGENT_RECORDS_H
-#define CV_AGENT_RECORDS_H
+#ifndef CV_AGENT_BROKER_KNOWN_H
+#define CV_AGENT_BROKER_KNOWN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,31 +19,31 @@
  * at most CV_CACHE_ENTRIES_MAX of them.  Not thread-safe: the event loop
  * owns it.
  */
-struct records;
+struct known;
 
-struct records_info {
+struct known_info {
 	uint32_t generation;          /* the active generation's number */
 	char scope[CV_SCOPE_MAX + 1]; /* the record's scopes, normalised */
 };
 
-int records_new(struct records **out) __attribute__((warn_unused_result));
-void records_free(struct records **rp);
+int known_new(struct known **out) __attribute__((warn_unused_result));
+void known_free(struct known **rp);
 
 /* Forget everything (lock, SIGHUP). */
-void records_clear(struct records *r);
+void known_clear(struct known *r);
 
 /* What is known of name if it was read at most CV_AGENT_RECORD_TTL_MS
  * before now_ms, else NULL.  Valid until the next call on r. */
-const struct records_info *records_get(struct records *r, const char *name,
+const struct known_info *known_get(struct known *r, const char *name,
     int64_t now_ms);
 
 /* Remember info for name as read at now_ms.  CV_E_NOMEM only; when the
  * table is full it starts over (every entry is young anyway). */
-int records_put(struct records *r, const char *name,
-    const struct records_info *info, int64_t now_ms)
+int known_put(struct known *r, const char *name,
+    const struct known_info *info, int64_t now_ms)
     __attribute__((warn_unused_result));
 
 /* Forget name (gone, or rotated since it was read). */
-void records_forget(struct records *r, const char *name);
+void known_forget(struct known *r, const char *name);
 
 #endif

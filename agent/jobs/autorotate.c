@@ -2,15 +2,13 @@
 /* Rotation on invalid_client or age, then a mint with the new secret. */
 #include "agent/jobs/autorotate.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/log.h"
 #include "hooks/rotator.h"
-#include "agent/broker/server_impl.h"
-#include "base/err.h"
 #include "vault/rotate.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "base/banned.h"
 
 /* Whether name's policy allows this rotation; reads it on the clone. */
@@ -29,7 +27,7 @@ autorotate_allowed(struct vault *c, const char *name, uint32_t gen, int due)
 		if (due)
 			ok = rotate_is_due(&r, vault_now());
 		else
-			ok = (r.policy.flags & POLICY_AUTO_INVALID_CLIENT) != 0;
+			ok = (r.policy.flags & ROTATION_AUTO_INVALID_CLIENT) != 0;
 		/* Already rotated by someone else: just mint again. */
 		if (g != NULL && g->number != gen)
 			ok = 1;
@@ -39,23 +37,18 @@ autorotate_allowed(struct vault *c, const char *name, uint32_t gen, int due)
 }
 
 int
-autorotate(struct server *s, const char *name, uint32_t gen, int due,
-    const char *scope, const struct peer_ident *peer,
+autorotate(struct guard *g, struct policy *p, const char *name,
+    uint32_t gen, int due, const char *scope, const struct peer_ident *peer,
     struct policy_outcome *out)
 {
-	struct rotation_hooks *h = NULL;
+	struct rotator *h = NULL;
 	struct policy_outcome fresh;
 	struct rotate_result res;
 	struct vault *c = NULL;
 	char why[512] = "";
 	int rc, done = 0;
 
-	if (pthread_mutex_lock(&s->vmu) != 0)
-		abort();
-	rc = s->v != NULL && !s->locked ? vault_clone(s->v, &c) : CV_E_LOCKED;
-	if (pthread_mutex_unlock(&s->vmu) != 0)
-		abort();
-	if (rc != 0)
+	if (guard_clone(g, &c) != 0)
 		return 0;
 	if (!autorotate_allowed(c, name, gen, due)) {
 		if (!due)
@@ -64,14 +57,14 @@ autorotate(struct server *s, const char *name, uint32_t gen, int due,
 			    "run: credvault rotate %s", name, name);
 		goto out;
 	}
-	if ((rc = rotation_hooks_new(c, s->policy, name, &h, why,
+	if ((rc = rotator_new(c, p, name, &h, why,
 	    sizeof(why))) != 0) {
 		log_err("record '%s': cannot rotate: %s", name, why);
 		goto out;
 	}
 	log_info("record '%s': rotating generation %u (%s)", name, gen,
 	    due ? "older than its max age" : "invalid_client");
-	rc = rotate_run(c, name, gen, rotation_hooks_ops(h), &res);
+	rc = rotate_run(c, name, gen, rotator_ops(h), &res);
 	if (rc != 0) {
 		log_err("record '%s': rotation failed: %s", name, res.err[0] ?
 		    res.err : cv_strerror(rc));
@@ -79,7 +72,7 @@ autorotate(struct server *s, const char *name, uint32_t gen, int due,
 	}
 	log_info("record '%s': %s; generation %u is active", name,
 	    res.already ? "already rotated elsewhere" : "rotated", res.to);
-	if (rotation_hooks_mint(h, scope, peer, &fresh) != 0) {
+	if (rotator_mint(h, scope, peer, &fresh) != 0) {
 		log_err("record '%s': the new secret did not mint: %s", name,
 		    fresh.reason);
 		policy_outcome_clear(&fresh);
@@ -90,7 +83,7 @@ autorotate(struct server *s, const char *name, uint32_t gen, int due,
 	*out = fresh;
 	done = 1;
 out:
-	rotation_hooks_free(&h);
-	vault_free(&c);
+	rotator_free(&h);
+	guard_release(g, &c);
 	return done;
 }

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The agent rotates a record by itself where its policy allows it. */
-#ifndef CV_AGENT_AUTOROTATE_H
-#define CV_AGENT_AUTOROTATE_H
+#ifndef CV_AGENT_JOBS_AUTOROTATE_H
+#define CV_AGENT_JOBS_AUTOROTATE_H
 
 #include <stdint.h>
 
+#include "agent/jobs/guard.h"
+#include "hooks/peer_ident.h"
 #include "hooks/policy.h"
-
-struct server;
 
 /*
  * Worker thread.  After the provider rejected generation gen of record
@@ -16,11 +16,11 @@ struct server;
  * that, then mint for scope and peer with the new secret.  On success *out
  * is replaced by the new mint's outcome and 1 is returned (the caller
  * forgets what it knew of the record); else *out is left as it was and 0
- * returned.  Rotations run on a clone of the agent's vault; one that
- * another process already did counts as done.
+ * returned.  Rotations run on a clone of the agent's vault (guard.h); one
+ * that another process already did counts as done.
  */
-int autorotate(struct server *s, const char *name, uint32_t gen, int due,
-    const char *scope, const struct peer_ident *peer,
+int autorotate(struct guard *g, struct policy *p, const char *name,
+    uint32_t gen, int due, const char *scope, const struct peer_ident *peer,
     struct policy_outcome *out);
 
 #endif

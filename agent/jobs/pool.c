@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Worker threads taking jobs from one bounded FIFO. */
+/* Worker threads taking jobs from one bounded queue, fair between keys. */
 #include "agent/jobs/pool.h"
 
 #include <pthread.h>
@@ -12,10 +12,16 @@
 struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
-	struct pool_job *head, *tail;
+	struct pool_job *head, *tail; /* queued */
+	struct pool_job *done;        /* finished, newest first */
 	size_t queued, running, max;
+	unsigned per_key;
 	int stop;
+	void (*wake)(void *arg);
+	void *wake_arg;
 	unsigned nthreads;
+	unsigned *running_keys; /* nthreads of them; valid where busy */
+	unsigned char *busy;
 	pthread_t threads[];
 };
 
@@ -33,37 +39,86 @@ pool_unlock(struct pool *p)
 		abort();
 }
 
+/* Whether one more job of key may start. */
+static int
+pool_key_has_room(const struct pool *p, unsigned key)
+{
+	unsigned i, n = 0;
+
+	if (p->per_key == 0)
+		return 1;
+	for (i = 0; i < p->nthreads; i++)
+		if (p->busy[i] && p->running_keys[i] == key)
+			n++;
+	return n < p->per_key;
+}
+
+/* Unlink and return the oldest queued job whose key has room, or NULL. */
+static struct pool_job *
+pool_take(struct pool *p)
+{
+	struct pool_job *j, *prev = NULL;
+
+	for (j = p->head; j != NULL; prev = j, j = j->next) {
+		if (!pool_key_has_room(p, j->key))
+			continue;
+		if (prev != NULL)
+			prev->next = j->next;
+		else
+			p->head = j->next;
+		if (p->tail == j)
+			p->tail = prev;
+		j->next = NULL;
+		p->queued--;
+		return j;
+	}
+	return NULL;
+}
+
+struct pool_worker {
+	struct pool *p;
+	unsigned index;
+};
+
 static void *
 pool_main(void *arg)
 {
-	struct pool *p = arg;
-	struct pool_job *j;
+	struct pool *p = ((struct pool_worker *)arg)->p;
+	unsigned me = ((struct pool_worker *)arg)->index;
+	struct pool_job *j = NULL;
 
+	free(arg);
 	pool_lock(p);
 	for (;;) {
-		while (p->head == NULL && !p->stop)
+		while (!p->stop && (j = pool_take(p)) == NULL)
 			(void)pthread_cond_wait(&p->cond, &p->mu);
 		if (p->stop)
 			break;
-		j = p->head;
-		p->head = j->next;
-		if (p->head == NULL)
-			p->tail = NULL;
-		p->queued--;
 		p->running++;
+		p->busy[me] = 1;
+		p->running_keys[me] = j->key;
 		pool_unlock(p);
-		j->next = NULL;
-		j->run(j); /* transferred */
+		j->run(j);
 		pool_lock(p);
+		p->busy[me] = 0;
 		p->running--;
+		j->next = p->done;
+		p->done = j;
+		if (p->wake != NULL)
+			p->wake(p->wake_arg);
+		/* A job held back by its key's cap may go now. */
+		if (p->head != NULL)
+			(void)pthread_cond_broadcast(&p->cond);
 	}
 	pool_unlock(p);
 	return NULL;
 }
 
 int
-pool_new(unsigned nthreads, size_t max_jobs, struct pool **out)
+pool_new(unsigned nthreads, size_t max_jobs, unsigned per_key,
+    struct pool **out)
 {
+	struct pool_worker *w;
 	pthread_attr_t at;
 	struct pool *p;
 	unsigned i;
@@ -75,12 +130,25 @@ pool_new(unsigned nthreads, size_t max_jobs, struct pool **out)
 	if ((p = calloc(1, sizeof(*p) + nthreads * sizeof(pthread_t))) == NULL)
 		return CV_E_NOMEM;
 	p->max = max_jobs;
+	p->per_key = per_key;
+	p->running_keys = calloc(nthreads, sizeof(*p->running_keys));
+	p->busy = calloc(nthreads, 1);
+	if (p->running_keys == NULL || p->busy == NULL) {
+		free(p->running_keys);
+		free(p->busy);
+		free(p);
+		return CV_E_NOMEM;
+	}
 	if (pthread_mutex_init(&p->mu, NULL) != 0) {
+		free(p->running_keys);
+		free(p->busy);
 		free(p);
 		return CV_E_INTERNAL;
 	}
 	if (pthread_cond_init(&p->cond, NULL) != 0) {
 		(void)pthread_mutex_destroy(&p->mu);
+		free(p->running_keys);
+		free(p->busy);
 		free(p);
 		return CV_E_INTERNAL;
 	}
@@ -88,9 +156,15 @@ pool_new(unsigned nthreads, size_t max_jobs, struct pool **out)
 		goto out;
 	if (pthread_attr_setstacksize(&at, CV_AGENT_THREAD_STACK) == 0)
 		for (i = 0; i < nthreads; i++) {
-			if (pthread_create(&p->threads[i], &at, pool_main,
-			    p) != 0)
+			if ((w = malloc(sizeof(*w))) == NULL)
 				break;
+			w->p = p;
+			w->index = i;
+			if (pthread_create(&p->threads[i], &at, pool_main,
+			    w) != 0) {
+				free(w);
+				break;
+			}
 			p->nthreads++;
 		}
 	(void)pthread_attr_destroy(&at);
@@ -102,6 +176,15 @@ pool_new(unsigned nthreads, size_t max_jobs, struct pool **out)
 out:
 	pool_free(&p);
 	return r;
+}
+
+void
+pool_set_wake(struct pool *p, void (*fn)(void *arg), void *arg)
+{
+	pool_lock(p);
+	p->wake = fn;
+	p->wake_arg = arg;
+	pool_unlock(p);
 }
 
 int
@@ -124,6 +207,36 @@ pool_submit(struct pool *p, struct pool_job *job)
 	return 0;
 }
 
+/* The finished jobs, oldest first, taken from the pool. */
+static struct pool_job *
+pool_take_done(struct pool *p)
+{
+	struct pool_job *list, *j, *next, *fifo = NULL;
+
+	pool_lock(p);
+	list = p->done;
+	p->done = NULL;
+	pool_unlock(p);
+	for (j = list; j != NULL; j = next) {
+		next = j->next;
+		j->next = fifo;
+		fifo = j;
+	}
+	return fifo;
+}
+
+void
+pool_drain(struct pool *p)
+{
+	struct pool_job *j, *next;
+
+	for (j = pool_take_done(p); j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		j->done(j); /* transferred */
+	}
+}
+
 size_t
 pool_load(struct pool *p)
 {
@@ -135,11 +248,24 @@ pool_load(struct pool *p)
 	return n;
 }
 
+/* Hand each job of list to its cancel(). */
+static void
+pool_cancel_all(struct pool_job *list)
+{
+	struct pool_job *j, *next;
+
+	for (j = list; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		j->cancel(j); /* transferred */
+	}
+}
+
 void
 pool_free(struct pool **pp)
 {
 	struct pool *p;
-	struct pool_job *j, *next;
+	struct pool_job *queued;
 	unsigned i;
 
 	if (pp == NULL || *pp == NULL)
@@ -147,19 +273,20 @@ pool_free(struct pool **pp)
 	p = *pp;
 	pool_lock(p);
 	p->stop = 1;
-	j = p->head;
+	p->wake = NULL;
+	queued = p->head;
 	p->head = p->tail = NULL;
 	p->queued = 0;
 	(void)pthread_cond_broadcast(&p->cond);
 	pool_unlock(p);
-	for (; j != NULL; j = next) {
-		next = j->next;
-		j->cancel(j); /* transferred */
-	}
+	pool_cancel_all(queued);
 	for (i = 0; i < p->nthreads; i++)
 		(void)pthread_join(p->threads[i], NULL);
+	pool_cancel_all(pool_take_done(p));
 	(void)pthread_cond_destroy(&p->cond);
 	(void)pthread_mutex_destroy(&p->mu);
+	free(p->running_keys);
+	free(p->busy);
 	free(p);
 	*pp = NULL;
 }

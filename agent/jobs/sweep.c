@@ -2,22 +2,21 @@
 /* A background job wiping retired secrets past their grace period. */
 #include "agent/jobs/sweep.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/log.h"
-#include "agent/jobs/pool.h"
-#include "agent/broker/server_impl.h"
-#include "base/err.h"
 #include "vault/rotate.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "base/banned.h"
 
 #define SWEEP_NAMES_MAX 4096 /* records wiped per sweep; the rest next time */
+#define SWEEP_KEY 0u         /* its pool key: no record's */
 
 struct sweep_job {
 	struct pool_job pj; /* first: the pool hands this back */
-	struct server *s;
+	struct sweep *sw;
+	struct guard *g;
 };
 
 struct sweep_names {
@@ -25,8 +24,6 @@ struct sweep_names {
 	size_t n;
 	int64_t now;
 };
-
-static atomic_int sweep_running;
 
 /* Collect the records holding a retired secret whose grace is over. */
 static int
@@ -51,20 +48,14 @@ static void
 sweep_run(struct pool_job *pj)
 {
 	struct sweep_job *j = (struct sweep_job *)pj;
-	struct server *s = j->s;
 	struct vault_visitor vis = { sweep_visit, NULL, NULL };
 	struct sweep_names sn = { NULL, 0, vault_now() };
 	struct vault *c = NULL;
 	size_t i;
 	int rc;
 
-	if (pthread_mutex_lock(&s->vmu) != 0)
-		abort();
-	rc = s->v != NULL && !s->locked ? vault_clone(s->v, &c) : CV_E_LOCKED;
-	if (pthread_mutex_unlock(&s->vmu) != 0)
-		abort();
-	if (rc != 0)
-		goto out;
+	if (guard_clone(j->g, &c) != 0)
+		return;
 	if ((sn.names = calloc(SWEEP_NAMES_MAX, sizeof(*sn.names))) == NULL)
 		goto out;
 	vis.ctx = &sn;
@@ -81,39 +72,41 @@ sweep_run(struct pool_job *pj)
 	}
 out:
 	free(sn.names);
-	vault_free(&c);
-	free(j);
-	atomic_store(&sweep_running, 0);
+	guard_release(j->g, &c);
 }
 
+/* done() and cancel() alike: the sweep has nothing to report. */
 static void
-sweep_cancel(struct pool_job *pj)
+sweep_finish(struct pool_job *pj)
 {
-	free(pj);
-	atomic_store(&sweep_running, 0);
+	struct sweep_job *j = (struct sweep_job *)pj;
+
+	atomic_store(&j->sw->running, 0);
+	free(j);
 }
 
 void
-sweep_tick(struct server *s)
+sweep_tick(struct sweep *sw, struct pool *pool, struct guard *g,
+    int64_t now_ms)
 {
-	static int64_t last_ms;
 	struct sweep_job *j;
 
-	if (s->locked || s->stopping || (last_ms != 0 &&
-	    s->now_ms - last_ms < SWEEP_INTERVAL_MS))
+	if (guard_is_locked(g) || (sw->last_ms != 0 &&
+	    now_ms - sw->last_ms < SWEEP_INTERVAL_MS))
 		return;
-	if (atomic_exchange(&sweep_running, 1) != 0)
+	if (atomic_exchange(&sw->running, 1) != 0)
 		return;
-	last_ms = s->now_ms;
+	sw->last_ms = now_ms;
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		atomic_store(&sweep_running, 0);
+		atomic_store(&sw->running, 0);
 		return;
 	}
+	j->pj.key = SWEEP_KEY;
 	j->pj.run = sweep_run;
-	j->pj.cancel = sweep_cancel;
-	j->s = s;
-	if (pool_submit(s->pool, &j->pj) != 0) {
-		free(j);
-		atomic_store(&sweep_running, 0);
-	}
+	j->pj.done = sweep_finish;
+	j->pj.cancel = sweep_finish;
+	j->sw = sw;
+	j->g = g;
+	if (pool_submit(pool, &j->pj) != 0)
+		sweep_finish(&j->pj);
 }

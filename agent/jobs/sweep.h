@@ -1,20 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /* Wiping retired secrets once their grace period is over. */
-#ifndef CV_AGENT_SWEEP_H
-#define CV_AGENT_SWEEP_H
+#ifndef CV_AGENT_JOBS_SWEEP_H
+#define CV_AGENT_JOBS_SWEEP_H
 
-struct server;
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "agent/jobs/guard.h"
+#include "agent/jobs/pool.h"
 
 /* Sweep interval: a retired secret outlives its grace by at most this. */
 #define SWEEP_INTERVAL_MS (15 * 60 * 1000)
 
+/* When the last sweep started and whether one runs; zero-initialise. */
+struct sweep {
+	int64_t last_ms;
+	atomic_int running;
+};
+
 /*
- * Loop thread, on every tick: at most one sweep at a time, one per
- * SWEEP_INTERVAL_MS (the first soon after start).  The sweep runs on a
- * worker with a clone of the vault and wipes, in each record, the secrets
- * of generations retired longer ago than the record's grace period
- * (audited as "wipe retired secrets").
+ * On every tick of the caller (one thread): at most one sweep at a time,
+ * one per SWEEP_INTERVAL_MS (the first soon after start).  The sweep runs
+ * on a worker of pool with a clone of the vault (guard) and wipes, in each
+ * record, the secrets of generations retired longer ago than the record's
+ * grace period (audited as "wipe retired secrets").  sw, pool and g must
+ * outlive the sweep: free the pool first.
  */
-void sweep_tick(struct server *s);
+void sweep_tick(struct sweep *sw, struct pool *pool, struct guard *g,
+    int64_t now_ms);
 
 #endif

@@ -93,7 +93,7 @@ peer_is_same_process(int pidfd, const struct peer_ident *id)
 }
 
 int
-peer_identify(int fd, struct peer_ident *id, char *why, size_t whylen)
+peercred_identify(int fd, struct peer_ident *id, char *why, size_t whylen)
 {
 	struct ucred uc;
 	socklen_t len = (socklen_t)sizeof(uc);
@@ -133,19 +133,3 @@ peer_identify(int fd, struct peer_ident *id, char *why, size_t whylen)
 	return 0;
 }
 
-void
-peer_actor(const struct peer_ident *id, char *buf, size_t len)
-{
-	size_t max = len < CV_AUDIT_FIELD_MAX + 1 ? len : CV_AUDIT_FIELD_MAX + 1;
-	int n;
-
-	if (max == 0)
-		return;
-	n = snprintf(buf, max, "peer uid=%lu pid=%ld exe=%s",
-	    (unsigned long)id->uid, (long)id->pid,
-	    id->exe[0] != '\0' ? id->exe : "?");
-	if (n < 0)
-		buf[0] = '\0';
-	else if ((size_t)n >= max && max > 4)
-		memcpy(buf + max - 4, "...", 4); /* truncated: say so */
-}

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Who is on the other end of an agent connection, from the kernel only. */
-#ifndef CV_AGENT_PEER_H
-#define CV_AGENT_PEER_H
+#ifndef CV_AGENT_TRANSPORT_PEERCRED_H
+#define CV_AGENT_TRANSPORT_PEERCRED_H
 
 #include <stddef.h>
 
-#include "hooks/peer_rule.h"
+#include "hooks/peer_ident.h"
 
 /*
  * The only code that reads SO_PEERCRED, SO_PEERGROUPS, SO_PEERPIDFD and
@@ -26,13 +26,7 @@
  * are no credentials (no SO_PEERCRED, pid 0, or an unmapped uid or gid);
  * the caller then denies the connection.  Thread-safe.
  */
-int peer_identify(int fd, struct peer_ident *id, char *why, size_t whylen)
+int peercred_identify(int fd, struct peer_ident *id, char *why, size_t whylen)
     __attribute__((warn_unused_result));
-
-/*
- * The audit actor for id, "peer uid=N pid=N exe=PATH" (exe "?" when
- * unknown), truncated to fit len (at most CV_AUDIT_FIELD_MAX + 1 is used).
- */
-void peer_actor(const struct peer_ident *id, char *buf, size_t len);
 
 #endif

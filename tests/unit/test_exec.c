@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "hooks/exec.h"
+#include "hooks/runner.h"
 #include "hooks/stack.h"
 #include "base/err.h"
 #include "base/wipealloc.h"
@@ -489,9 +490,15 @@ test_threads(void)
 	}
 }
 
-/* ---- stack_run() with real hooks -------------------------------------- */
+/* ---- runner_run() with real hooks ------------------------------------- */
 
-static char last_stderr[STACK_STDERR_LOG_MAX + 1];
+static char last_stderr[RUNNER_STDERR_LOG_MAX + 1];
+
+/* What the fault callback heard, by kind. */
+struct faults {
+	int logged;
+	int n[RUNNER_FAULT_ERROR + 1];
+};
 
 static void
 count_log(void *arg, const struct stack_entry *e, enum proto_result r,
@@ -502,12 +509,22 @@ count_log(void *arg, const struct stack_entry *e, enum proto_result r,
 	if (strstr(msg, "SuperSecret") != NULL)
 		TEST_FAIL_AT("secret in log line: %s", msg);
 	(void)snprintf(last_stderr, sizeof(last_stderr), "%s", hook_stderr);
-	(*(int *)arg)++;
+	((struct faults *)arg)->logged++;
+}
+
+static void
+count_fault(void *arg, const struct stack_entry *e, enum runner_fault f)
+{
+	(void)e;
+	if (f == RUNNER_FAULT_NONE || (unsigned)f > RUNNER_FAULT_ERROR)
+		TEST_FAIL_AT("fault callback with %d", (int)f);
+	else
+		((struct faults *)arg)->n[f]++;
 }
 
 /* Evaluate a stack given as text; the verdict is the caller's to clear. */
 static void
-eval(const char *text, enum proto_phase phase, struct stack_ctx *ctx,
+eval(const char *text, enum proto_phase phase, struct runner_ctx *ctx,
     struct stack_verdict *v)
 {
 	struct stack *st = NULL;
@@ -519,7 +536,7 @@ eval(const char *text, enum proto_phase phase, struct stack_ctx *ctx,
 		v->result = PROTO_FAIL;
 		return;
 	}
-	stack_run(st, phase, ctx, v);
+	runner_run(st, phase, ctx, v);
 	stack_free(&st);
 }
 
@@ -542,7 +559,7 @@ file_has(const char *path, const char *needle)
 }
 
 static void
-test_stack_run(void)
+test_runner_run(void)
 {
 	struct proto_record rec = { "shop", "commercetools", "demo", "cid",
 		"view_products:demo", "https://api", "https://auth", 1 };
@@ -550,19 +567,21 @@ test_stack_run(void)
 	struct secbuf *secret = secbuf_dup("SuperSecret-123", 15);
 	struct secbuf *mint_req = NULL, *auth_req = NULL;
 	struct peer_ident peer;
-	struct stack_ctx ctx;
+	struct runner_ctx ctx;
 	struct stack_verdict v;
 	struct proto_mint_reply m;
 	struct proto_error_reply er;
 	char good[128], garbage[128], silent[128], deny[128], dump[128];
+	char slow[128];
 	char dumped[128], in[160], text[1024];
-	int logged = 0;
+	struct faults fl;
 
 	script("good", "cat >/dev/null; echo '{\"access_token\":\"tok\","
 	    "\"token_type\":\"Bearer\",\"expires_in\":3600}'\n", 0700, good,
 	    sizeof(good));
 	script("garbage", "echo 'not json'\n", 0700, garbage, sizeof(garbage));
 	script("silent", "exit 0\n", 0700, silent, sizeof(silent));
+	script("slow", "sleep 5\n", 0700, slow, sizeof(slow));
 	script("deny", "echo '{\"error\":\"invalid_client\"}'; printf "
 	    "'bad\\001secret\\nline 2\\n' >&2; exit 1\n", 0700, deny,
 	    sizeof(deny));
@@ -596,7 +615,9 @@ test_stack_run(void)
 	ctx.peer = &peer;
 	ctx.scope = "view_products:demo";
 	ctx.log = count_log;
-	ctx.log_arg = &logged;
+	ctx.fault = count_fault;
+	memset(&fl, 0, sizeof(fl));
+	ctx.arg = &fl;
 
 	(void)snprintf(text, sizeof(text), "mint required %s\n", good);
 	eval(text, PROTO_MINT, &ctx, &v);
@@ -607,7 +628,8 @@ test_stack_run(void)
 	    (const char *)m.access_token->data : NULL, "tok");
 	proto_mint_reply_clear(&m);
 	stack_verdict_clear(&v);
-	ASSERT_INT_EQ(logged, 1);
+	ASSERT_INT_EQ(fl.logged, 1);
+	ASSERT_INT_EQ(fl.n[RUNNER_FAULT_ERROR], 0);
 
 	/* A broken sufficient hook is an error, ignored; the next one wins. */
 	(void)snprintf(text, sizeof(text), "mint sufficient %s\nmint required "
@@ -616,7 +638,8 @@ test_stack_run(void)
 	ASSERT_INT_EQ(v.result, PROTO_SUCCESS);
 	ASSERT_INT_EQ(v.decisive, 1);
 	stack_verdict_clear(&v);
-	ASSERT_INT_EQ(logged, 3);
+	ASSERT_INT_EQ(fl.logged, 3);
+	ASSERT_INT_EQ(fl.n[RUNNER_FAULT_ERROR], 1); /* the garbage reply */
 
 	(void)snprintf(text, sizeof(text), "mint required %s\n", garbage);
 	eval(text, PROTO_MINT, &ctx, &v);
@@ -648,13 +671,24 @@ test_stack_run(void)
 	ASSERT_INT_EQ(v.result, PROTO_ERROR);
 	ASSERT_TRUE(strstr(v.reason, "refused: '") != NULL &&
 	    strstr(v.reason, "writable by its group") != NULL);
+	ASSERT_INT_EQ(fl.n[RUNNER_FAULT_REFUSED], 1);
 	stack_verdict_clear(&v);
 	(void)snprintf(text, sizeof(text), "mint required %s sha256=%064d\n",
 	    good, 0);
 	eval(text, PROTO_MINT, &ctx, &v);
 	ASSERT_INT_EQ(v.result, PROTO_ERROR);
 	ASSERT_TRUE(strstr(v.reason, "sha256 pin") != NULL);
+	ASSERT_INT_EQ(fl.n[RUNNER_FAULT_REFUSED], 2);
 	stack_verdict_clear(&v);
+
+	/* A hook killed at its deadline is a timeout fault. */
+	ctx.timeout_ms = 200;
+	(void)snprintf(text, sizeof(text), "mint required %s\n", slow);
+	eval(text, PROTO_MINT, &ctx, &v);
+	ASSERT_INT_EQ(v.result, PROTO_ERROR);
+	ASSERT_INT_EQ(fl.n[RUNNER_FAULT_TIMEOUT], 1);
+	stack_verdict_clear(&v);
+	ctx.timeout_ms = 5000;
 
 	/* The built-in peer module, requisite: a mismatch stops the stack. */
 	ctx.request = auth_req;
@@ -748,7 +782,7 @@ main(void)
 	test_limits();
 	test_refusals();
 	test_threads();
-	test_stack_run();
+	test_runner_run();
 	rmtree();
 	return test_done("test_exec");
 }

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/* The broker: set-up, the {type, flags, handler} table, lock. */
+#include "agent/broker/broker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/broker/audit_queue.h"
+#include "agent/broker/token.h"
+#include "agent/jobs/guard.h"
+#include "agent/jobs/hookrun.h"
+#include "agent/jobs/pool.h"
+#include "agent/jobs/sweep.h"
+#include "hooks/policy.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "base/banned.h"
+
+#define BROKER_F_UNLOCKED 0x1u /* answer "locked" while locked */
+#define BROKER_F_OWNER 0x2u    /* the agent's own uid or root only */
+
+struct broker {
+	struct guard *guard;
+	struct policy *policy;     /* NULL when locked from the start */
+	struct pool *pool;         /* likewise */
+	struct audit_queue *audit; /* likewise */
+	struct sessions *sessions;
+	struct token *token;
+	struct sweep sweep;
+	struct broker_opts opts;
+	uid_t uid; /* the agent's */
+};
+
+static int broker_op_token(struct broker *b, struct session *s,
+    int64_t now_ms, int64_t now_s);
+static int broker_op_lock(struct broker *b, struct session *s,
+    int64_t now_ms, int64_t now_s);
+
+/* The dispatch table (ssh monitor.c): one row per request type. */
+static const struct broker_handler {
+	enum wire_op type;
+	unsigned flags;
+	int (*fn)(struct broker *b, struct session *s, int64_t now_ms,
+	    int64_t now_s);
+} broker_handlers[] = {
+	{ WIRE_OP_TOKEN, BROKER_F_UNLOCKED, broker_op_token },
+	{ WIRE_OP_LOCK, BROKER_F_OWNER, broker_op_lock },
+};
+
+int
+broker_new(struct vault *v, const struct broker_opts *o, struct broker **out)
+{
+	struct broker *b;
+	unsigned threads;
+	int r;
+
+	*out = NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		vault_free(&v);
+		return CV_E_NOMEM;
+	}
+	b->uid = getuid();
+	b->opts = *o;
+	if (v != NULL)
+		vault_set_actor(v, "agent");
+	if ((r = guard_new(v, &b->guard)) != 0) { /* v transferred */
+		free(b);
+		return r;
+	}
+	if (v != NULL) {
+		threads = o->hook_threads != 0 ? o->hook_threads :
+		    CV_HOOKS_CONCURRENT_MAX;
+		if ((r = policy_new(vault_path(v), vault_owner(v), b->uid,
+		    o->default_mint, o->hook_timeout_ms, &b->policy)) != 0 ||
+		    (r = pool_new(threads, CV_AGENT_JOBS_MAX, 0,
+		    &b->pool)) != 0 ||
+		    (r = audit_queue_new(b->guard, &b->audit)) != 0)
+			goto out;
+	}
+	if ((r = sessions_new(&b->sessions)) != 0 ||
+	    (r = token_new(b->guard, b->policy, b->pool, b->audit,
+	    b->sessions, &b->token)) != 0)
+		goto out;
+	*out = b;
+	b = NULL; /* transferred */
+out:
+	broker_free(&b);
+	return r;
+}
+
+void
+broker_free(struct broker **bp)
+{
+	struct broker *b;
+
+	if (bp == NULL || (b = *bp) == NULL)
+		return;
+	broker_lock(b, "agent stopping");
+	/* Jobs still queued are cancelled, running hooks finish first (at
+	 * most their timeout).  XXX #11: exec_run() cannot be cancelled. */
+	pool_free(&b->pool);
+	audit_queue_free(&b->audit);
+	token_free(&b->token);
+	sessions_free(&b->sessions);
+	policy_free(&b->policy);
+	guard_free(&b->guard);
+	free(b);
+	*bp = NULL;
+}
+
+void
+broker_set_wake(struct broker *b, void (*fn)(void *arg), void *arg)
+{
+	if (b->pool != NULL)
+		pool_set_wake(b->pool, fn, arg);
+}
+
+void
+broker_drain(struct broker *b)
+{
+	if (b->pool != NULL)
+		pool_drain(b->pool);
+}
+
+int
+broker_session_new(struct broker *b, const struct peer_ident *peer,
+    session_reply_fn fn, void *arg, struct session **out)
+{
+	return session_new(b->sessions, peer, fn, arg, out);
+}
+
+void
+broker_session_free(struct broker *b, struct session **sp)
+{
+	if (sp == NULL || *sp == NULL)
+		return;
+	token_release(b->token, *sp);
+	session_free(b->sessions, sp);
+}
+
+void
+broker_session_sent(struct broker *b, struct session *s)
+{
+	(void)b;
+	session_sent(s);
+}
+
+/* Whether the peer may use owner-only requests. */
+static int
+broker_is_owner(const struct broker *b, const struct session *s)
+{
+	return s->peer.uid == b->uid || s->peer.uid == 0;
+}
+
+static int
+broker_op_token(struct broker *b, struct session *s, int64_t now_ms,
+    int64_t now_s)
+{
+	return token_op(b->token, s, &s->req, now_ms, now_s);
+}
+
+static int
+broker_op_lock(struct broker *b, struct session *s, int64_t now_ms,
+    int64_t now_s)
+{
+	char why[CV_AUDIT_FIELD_MAX + 1];
+
+	(void)now_ms;
+	(void)now_s;
+	(void)snprintf(why, sizeof(why), "credvault lock from %.*s",
+	    CV_AUDIT_FIELD_MAX - 24, s->actor);
+	broker_lock(b, why);
+	session_reply(s, WIRE_OK, NULL);
+	return 0;
+}
+
+int
+broker_handle(struct broker *b, struct session *s, const unsigned char *body,
+    size_t len, const unsigned char **reply, size_t *replylen)
+{
+	const struct broker_handler *h = NULL;
+	char why[256];
+	size_t i;
+	int r, out = 0;
+
+	*reply = NULL;
+	*replylen = 0;
+	if ((r = session_decode(s, body, len, why, sizeof(why))) != 0) {
+		log_info("%s: request refused: %s", s->actor, why);
+		session_reply(s, WIRE_FAILED, r == CV_E_TOOBIG ? "too_large" :
+		    r == CV_E_VERSION ? "unsupported" : r == CV_E_NOMEM ?
+		    "internal" : "bad_request");
+		goto out;
+	}
+	for (i = 0; i < sizeof(broker_handlers) / sizeof(broker_handlers[0]);
+	    i++)
+		if (broker_handlers[i].type == s->req.op)
+			h = &broker_handlers[i];
+	if (h == NULL) {
+		session_reply(s, WIRE_FAILED, "unsupported");
+		goto out;
+	}
+	if ((h->flags & BROKER_F_OWNER) != 0 && !broker_is_owner(b, s)) {
+		log_info("%s: %s refused: not the agent's uid %lu", s->actor,
+		    wire_op_name(s->req.op), (unsigned long)b->uid);
+		if (token_audit(b->token, s, wire_op_name(s->req.op), "",
+		    "denied") != 0) {
+			session_reply(s, WIRE_FAILED, "busy");
+			goto out;
+		}
+		session_reply(s, WIRE_DENIED, NULL);
+		goto out;
+	}
+	if ((h->flags & BROKER_F_UNLOCKED) != 0 &&
+	    guard_is_locked(b->guard)) {
+		session_reply(s, WIRE_LOCKED, NULL);
+		goto out;
+	}
+	out = h->fn(b, s, hookrun_now_ms(), (int64_t)time(NULL));
+out:
+	if (out == 0) {
+		s->sending = 1;
+		*reply = s->out->data;
+		*replylen = s->out->len;
+	}
+	return out;
+}
+
+void
+broker_refuse(struct broker *b, struct session *s, const char *cls,
+    const unsigned char **reply, size_t *replylen)
+{
+	(void)b;
+	log_info("%s: request refused: %s", s->actor, cls);
+	session_reply(s, WIRE_FAILED, cls);
+	s->sending = 1;
+	*reply = s->out->data;
+	*replylen = s->out->len;
+}
+
+void
+broker_tick(struct broker *b)
+{
+	int64_t now_ms = hookrun_now_ms();
+	char why[64];
+
+	if (guard_is_locked(b->guard))
+		return;
+	token_sweep(b->token, now_ms);
+	sweep_tick(&b->sweep, b->pool, b->guard, now_ms);
+	if (b->opts.lifetime_s != 0 &&
+	    now_ms - token_last_request_ms(b->token) >=
+	    (int64_t)b->opts.lifetime_s * 1000) {
+		(void)snprintf(why, sizeof(why), "idle for %u s",
+		    b->opts.lifetime_s);
+		broker_lock(b, why);
+	}
+}
+
+void
+broker_reload(struct broker *b)
+{
+	if (b->policy != NULL)
+		policy_reload(b->policy);
+	token_reload(b->token);
+}
+
+void
+broker_lock(struct broker *b, const char *why)
+{
+	struct audit_entry e;
+	struct session *s;
+	size_t i;
+	int r;
+
+	if (guard_is_locked(b->guard))
+		return;
+	if (b->audit != NULL && (r = audit_queue_flush(b->audit)) != 0)
+		log_err("cannot commit the audit queue before locking: %s",
+		    cv_strerror(r));
+	memset(&e, 0, sizeof(e));
+	e.time = (int64_t)time(NULL);
+	e.action = "lock";
+	e.record = "";
+	e.result = why;
+	guard_lock(b->guard, &e);
+	if (b->token != NULL)
+		token_clear(b->token);
+	for (i = 0; b->sessions != NULL && i < CV_AGENT_CLIENTS_MAX; i++) {
+		if ((s = sessions_at(b->sessions, i)) == NULL)
+			continue;
+		s->memo_authorized = 0;
+		if (s->busy) {
+			token_release(b->token, s);
+			session_reply(s, WIRE_LOCKED, NULL);
+			session_complete(s); /* may free s */
+		} else {
+			session_forget_reply(s);
+		}
+	}
+	log_info("locked (%s): keys and tokens wiped", why);
+}
