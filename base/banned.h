@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Functions we never call; include after every system header. */
-#ifndef CV_BANNED_H
-#define CV_BANNED_H
+#ifndef CV_BASE_BANNED_H
+#define CV_BASE_BANNED_H
 
 #define CV_BANNED(func) sorry_##func##_is_banned_in_credvault
 

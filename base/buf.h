@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Bounded binary reading and writing: a cursor over (ptr, len). */
-#ifndef CV_BUF_H
-#define CV_BUF_H
+#ifndef CV_BASE_BUF_H
+#define CV_BASE_BUF_H
 
 #include <stddef.h>
 #include <stdint.h>

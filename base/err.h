@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Error codes shared by every module, their messages and the CLI exit codes. */
-#ifndef CV_ERR_H
-#define CV_ERR_H
+#ifndef CV_BASE_ERR_H
+#define CV_BASE_ERR_H
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Every limit on untrusted or growable input, in one place. */
-#ifndef CV_LIMITS_H
-#define CV_LIMITS_H
+#ifndef CV_BASE_LIMITS_H
+#define CV_BASE_LIMITS_H
 
 /* Records (DESIGN.md section 4). */
 #define CV_NAME_MAX 128          /* [a-z0-9][a-z0-9._/-]{0,127} */
@@ -57,6 +57,8 @@
 
 /* Hook library (hooks/): peers, replies and reasons. */
 #define CV_PATH_MAX 4096            /* a file system path, with its NUL */
+#define CV_VAULT_DIR_MAX (CV_PATH_MAX - 64) /* leaves room for the names of
+                                               the files inside */
 #define CV_PEER_GROUPS_MAX 256      /* supplementary groups kept per peer */
 #define CV_PEER_ALTS_MAX 32         /* comma-separated values of one peer argument */
 #define CV_HOOK_TIMEOUT_MAX_MS 600000

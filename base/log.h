@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* One logging call for every module: stderr, or syslog once detached. */
-#ifndef CV_LOG_H
-#define CV_LOG_H
+#ifndef CV_BASE_LOG_H
+#define CV_BASE_LOG_H
 
 #include <stddef.h>
 #include <syslog.h>

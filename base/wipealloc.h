@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The one allocator that wipes every block before freeing it. */
-#ifndef CV_WIPEALLOC_H
-#define CV_WIPEALLOC_H
+#ifndef CV_BASE_WIPEALLOC_H
+#define CV_BASE_WIPEALLOC_H
 
 #include <stddef.h>
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared state of one credvault invocation and the subcommand signature. */
-#ifndef CV_CLI_H
-#define CV_CLI_H
+#ifndef CV_CLI_CLI_H
+#define CV_CLI_CLI_H
 
 #include <stdio.h>
 
 #include "vault/vault.h"
+#include "base/limits.h"
 
 /* Global options (they come before the command). */
 struct cli {
@@ -17,7 +18,7 @@ struct cli {
 	const char *socket;          /* --socket (agent clients) */
 	int json;                    /* --json */
 	const char *cmd;             /* command name, for messages */
-	char vault_dir[4096];        /* resolved vault directory */
+	char vault_dir[CV_VAULT_DIR_MAX]; /* resolved vault directory */
 };
 
 /* A subcommand: argv[0] is the command name; returns an exit code. */

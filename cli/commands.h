@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Every subcommand, one file each (cli/cmd_<name>.c). */
-#ifndef CV_COMMANDS_H
-#define CV_COMMANDS_H
+#ifndef CV_CLI_COMMANDS_H
+#define CV_CLI_COMMANDS_H
 
 #include "cli/cli.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The agent's socket and a token from it, for the client commands. */
-#ifndef CV_FETCH_H
-#define CV_FETCH_H
+#ifndef CV_CLI_FETCH_H
+#define CV_CLI_FETCH_H
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The --kdf-* options shared by init and keyslot add. */
-#ifndef CV_KDFOPTS_H
-#define CV_KDFOPTS_H
+#ifndef CV_CLI_KDFOPTS_H
+#define CV_CLI_KDFOPTS_H
 
 #include "cli/cli.h"
 #include "crypto/kdf.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Human and JSON output of records; never a secret. */
-#ifndef CV_OUTPUT_H
-#define CV_OUTPUT_H
+#ifndef CV_CLI_OUTPUT_H
+#define CV_CLI_OUTPUT_H
 
 #include <jansson.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Passphrases and secrets: no-echo prompts, files, descriptors, stdin. */
-#ifndef CV_PROMPT_H
-#define CV_PROMPT_H
+#ifndef CV_CLI_PROMPT_H
+#define CV_CLI_PROMPT_H
 
 #include <stddef.h>
 

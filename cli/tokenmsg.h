@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What to tell a person when the agent gives no token, and the exit code. */
-#ifndef CV_AGENT_TOKENMSG_H
-#define CV_AGENT_TOKENMSG_H
+#ifndef CV_CLI_TOKENMSG_H
+#define CV_CLI_TOKENMSG_H
 
 #include <stddef.h>
 

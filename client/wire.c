@@ -380,8 +380,7 @@ wire_reply_encode(enum wire_status status, const char *error,
 	int r = CV_E_INVALID;
 
 	/* Wipe what the last reply left (not all of the buffer: hot path). */
-	secmem_wipe(out->data, out->len);
-	out->len = 0;
+	secbuf_reset(out);
 	if (st == NULL || (status == WIRE_FAILED && !cv_class_is_valid(error)))
 		return CV_E_INVALID;
 	if (token != NULL && (status != WIRE_OK || toklen == 0 ||

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The agent's wire protocol: length-prefixed frames of one JSON object. */
-#ifndef CV_AGENT_WIRE_H
-#define CV_AGENT_WIRE_H
+#ifndef CV_CLIENT_WIRE_H
+#define CV_CLIENT_WIRE_H
 
 #include <stddef.h>
 #include <stdint.h>

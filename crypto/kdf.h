@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Argon2id key derivation, its calibration, and subkeys of the vault key. */
-#ifndef CV_KDF_H
-#define CV_KDF_H
+#ifndef CV_CRYPTO_KDF_H
+#define CV_CRYPTO_KDF_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Keyslots: one per unlocker; the vault master key sealed to each slot. */
-#ifndef CV_KEYSLOT_H
-#define CV_KEYSLOT_H
+#ifndef CV_CRYPTO_KEYSLOT_H
+#define CV_CRYPTO_KEYSLOT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* XChaCha20-Poly1305 sealing with associated data, and keyed hashing. */
-#ifndef CV_SEAL_H
-#define CV_SEAL_H
+#ifndef CV_CRYPTO_SEAL_H
+#define CV_CRYPTO_SEAL_H
 
 #include <stddef.h>
 

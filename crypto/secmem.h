@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* secbuf: the only allocator for keys, passphrases, secrets and tokens. */
-#ifndef CV_SECMEM_H
-#define CV_SECMEM_H
+#ifndef CV_CRYPTO_SECMEM_H
+#define CV_CRYPTO_SECMEM_H
 
 #include <stddef.h>
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/limits.h"
 #include "base/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,7 +44,7 @@ replay_path(const char *path, unsigned *count)
 	struct stat st;
 	struct dirent *de;
 	DIR *d;
-	char child[4096];
+	char child[CV_PATH_MAX];
 	int rc = 0;
 
 	if (stat(path, &st) != 0) {

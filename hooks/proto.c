@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "hooks/peer_rule.h"
+#include "hooks/peer_ident.h"
 #include "base/err.h"
 #include "base/wipealloc.h"
 #include "base/banned.h"

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "crypto/secmem.h"
-#include "hooks/peer_rule.h"
+#include "hooks/peer_ident.h"
 #include "hooks/proto.h"
 #include "hooks/stack.h"
 

@@ -301,7 +301,7 @@ audit_verify(struct store_txn *t, const struct audit_keys *k,
 			return rc;
 	}
 	/* The head must name the last entry, and nothing may follow it. */
-	if (memcmp(prev, h.last, SEAL_MAC_BYTES) != 0 || count != h.seq) {
+	if (!secmem_equal(prev, h.last, SEAL_MAC_BYTES) || count != h.seq) {
 		*bad_seq = h.seq + 1;
 		return CV_E_INTEGRITY;
 	}

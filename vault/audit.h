@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The audit log: sealed entries chained by a MAC under the audit subkey. */
-#ifndef CV_AUDIT_H
-#define CV_AUDIT_H
+#ifndef CV_VAULT_AUDIT_H
+#define CV_VAULT_AUDIT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The commercetools Merchant Center environment preset (.env) parser. */
-#ifndef CV_PRESET_H
-#define CV_PRESET_H
+#ifndef CV_VAULT_PRESET_H
+#define CV_VAULT_PRESET_H
 
 #include <stddef.h>
 

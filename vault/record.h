@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* API client records, their secret generations, and the record codec. */
-#ifndef CV_RECORD_H
-#define CV_RECORD_H
+#ifndef CV_VAULT_RECORD_H
+#define CV_VAULT_RECORD_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -39,7 +39,7 @@ static pthread_mutex_t rotate_mutex = PTHREAD_MUTEX_INITIALIZER;
 static int
 rotate_lock(struct vault *v, int *fdp)
 {
-	char path[4200];
+	char path[CV_PATH_MAX];
 	int fd, i;
 
 	*fdp = -1;

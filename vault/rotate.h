@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Rotation: write-once generations, each step committed and resumable. */
-#ifndef CV_ROTATE_H
-#define CV_ROTATE_H
+#ifndef CV_VAULT_ROTATE_H
+#define CV_VAULT_ROTATE_H
 
 #include <stddef.h>
 #include <stdint.h>

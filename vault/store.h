@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The storage backend: one LMDB environment with named databases. */
-#ifndef CV_STORE_H
-#define CV_STORE_H
+#ifndef CV_VAULT_STORE_H
+#define CV_VAULT_STORE_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -27,7 +27,7 @@ struct store {
 	/* Transactions hold it shared; growing the map takes it exclusively,
 	 * since LMDB may only resize while this process has no transaction. */
 	pthread_rwlock_t resize_lock;
-	char path[4096];
+	char path[CV_VAULT_DIR_MAX];
 };
 
 struct store_txn {
@@ -79,7 +79,7 @@ store_err(int rc)
 static int
 store_err_commit(const struct store *s, int rc)
 {
-	char p[4200];
+	char p[CV_PATH_MAX];
 	struct statvfs vfs;
 	struct rlimit rl;
 	struct stat st;
@@ -335,7 +335,7 @@ store_count(struct store_txn *t, enum store_db db, size_t *n)
 int
 store_file_size(struct store *s, size_t *bytes)
 {
-	char p[4200];
+	char p[CV_PATH_MAX];
 	struct stat st;
 
 	*bytes = 0;

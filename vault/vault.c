@@ -327,13 +327,28 @@ vault_create_txn(struct store_txn *t, void *arg)
 	return vault_audit_txn(t, c->v, "init", NULL, "ok");
 }
 
+/* The directory's path leaves room for the files inside. */
+static int
+vault_dir_check_length(const char *dir, char *why, size_t whylen)
+{
+	if (strlen(dir) < CV_VAULT_DIR_MAX)
+		return 0;
+	cv_why(why, whylen, "the vault directory's path is longer than %d "
+	    "bytes; choose a shorter one", CV_VAULT_DIR_MAX - 1);
+	return CV_E_INVALID;
+}
+
 static int
 vault_dir_prepare(const char *dir, mode_t *file_mode, char *why,
     size_t whylen)
 {
-	struct stat st;
-	char path[4200];
+	int rc;
 
+	struct stat st;
+	char path[CV_PATH_MAX];
+
+	if ((rc = vault_dir_check_length(dir, why, whylen)) != 0)
+		return rc;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		cv_why(why, whylen, "cannot create '%s': %s", dir,
 		    strerror(errno));
@@ -422,7 +437,7 @@ static int
 vault_file_is_safe(const char *dir, const char *file, char *why,
     size_t whylen)
 {
-	char path[4200];
+	char path[CV_PATH_MAX];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
@@ -488,7 +503,8 @@ vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 	int rc;
 
 	*out = NULL;
-	if ((rc = secmem_init()) != 0)
+	if ((rc = secmem_init()) != 0 ||
+	    (rc = vault_dir_check_length(dir, why, whylen)) != 0)
 		return rc;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		cv_why(why, whylen, "no vault in '%s'; create one with: "

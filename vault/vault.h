@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The vault: open, unlock, records, keyslots, audit.  The API above LMDB. */
-#ifndef CV_VAULT_H
-#define CV_VAULT_H
+#ifndef CV_VAULT_VAULT_H
+#define CV_VAULT_VAULT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Private to vault/: the vault object and helpers shared by its files. */
-#ifndef CV_VAULT_IMPL_H
-#define CV_VAULT_IMPL_H
+#ifndef CV_VAULT_VAULT_IMPL_H
+#define CV_VAULT_VAULT_IMPL_H
 
 #include <pthread.h>
 
@@ -29,7 +29,7 @@ struct vault_keys {
  */
 struct vault {
 	struct store *store;
-	char path[CV_PATH_MAX];
+	char path[CV_VAULT_DIR_MAX];
 	uid_t owner;
 	unsigned char vault_id[VAULT_ID_BYTES];
 	pthread_mutex_t keys_mu;

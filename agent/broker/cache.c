@@ -287,7 +287,7 @@ cache_copy_out(struct cache_token *tok, const struct secbuf *token,
 		/* Wipe only what the last copy left: the hot path. */
 		if (token->len > tok->token->cap)
 			abort(); /* the caller's secbuf is too small */
-		secmem_wipe(tok->token->data, tok->token->len);
+		secbuf_reset(tok->token);
 		memcpy(tok->token->data, token->data, token->len);
 		tok->token->len = token->len;
 		tok->token->data[token->len] = '\0';

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The agent's token cache: locked memory, lifetime margins, single-flight. */
-#ifndef CV_AGENT_CACHE_H
-#define CV_AGENT_CACHE_H
+#ifndef CV_AGENT_BROKER_CACHE_H
+#define CV_AGENT_BROKER_CACHE_H
 
 #include <stddef.h>
 #include <stdint.h>

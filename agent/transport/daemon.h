@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Agent process set-up: hardening, and detaching with a readiness report. */
-#ifndef CV_AGENT_DAEMON_H
-#define CV_AGENT_DAEMON_H
+#ifndef CV_AGENT_TRANSPORT_DAEMON_H
+#define CV_AGENT_TRANSPORT_DAEMON_H
 
 #include <stddef.h>
 #include <sys/types.h>

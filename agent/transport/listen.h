@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The agent's listening socket, its directory and its lock file. */
-#ifndef CV_AGENT_LISTEN_H
-#define CV_AGENT_LISTEN_H
+#ifndef CV_AGENT_TRANSPORT_LISTEN_H
+#define CV_AGENT_TRANSPORT_LISTEN_H
 
 #include <stddef.h>
 #include <sys/types.h>

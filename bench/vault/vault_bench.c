@@ -15,6 +15,7 @@
 #include "crypto/seal.h"
 #include "crypto/secmem.h"
 #include "base/err.h"
+#include "base/limits.h"
 #include "vault/vault.h"
 #include "base/banned.h"
 
@@ -157,7 +158,7 @@ raw_get_us(const char *dir, size_t n, size_t vlen, double *raw_list_s)
 static void
 bench_size(const char *base, size_t n, const struct kdf_params *kdf)
 {
-	char dir[4096], rawdir[4200], why[512];
+	char dir[CV_VAULT_DIR_MAX], rawdir[CV_PATH_MAX], why[512];
 	struct secbuf *plain = secbuf_new(CV_RECORD_MAX), *enc;
 	struct bench_rec *br = calloc(n, sizeof(*br));
 	struct record *rs = calloc(n, sizeof(*rs)), r;
@@ -239,7 +240,7 @@ int
 main(int argc, char **argv)
 {
 	struct kdf_params cal, fast = { 1, 1024, 1 };
-	char base[] = "/tmp/cv-bench.XXXXXX", why[512], dir[4200];
+	char base[] = "/tmp/cv-bench.XXXXXX", why[512], dir[CV_PATH_MAX];
 	struct vault *v = NULL;
 	double t0;
 	int i, rc;
