@@ -8,30 +8,15 @@ set -uo pipefail
 . "$CV_SOURCE_DIR/tests/lib/common.sh"
 # shellcheck source=../lib/servers.sh
 . "$CV_SOURCE_DIR/tests/lib/servers.sh"
+# shellcheck source=../lib/hook.sh
+. "$CV_SOURCE_DIR/tests/lib/hook.sh"
 
 MINT="$CV_BUILD_DIR/libexec/oauth2-mint"
 [ -x "$MINT" ] || srv_die "no $MINT: build the oauth2-mint target first"
 
-# Under CV_SANITIZE a sanitizer report must not pass for the hook's exit 1.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-exitcode=86}"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:exitcode=87:print_stacktrace=1}"
-
 srv_init "$T_DIR"
 T=$T_DIR
 umask 077
-
-# check DESCRIPTION COMMAND...: pass when COMMAND succeeds.
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		ok "$what"
-	else
-		not_ok "$what"
-		[ -n "${LAST:-}" ] && sed 's/^/    # /' "$T/$LAST.err" "$T/$LAST.out" 2>/dev/null
-	fi
-	return 0
-}
 
 # Secrets are random per run and live only in clients.json (0600).
 srv_py - "$T/clients.json" <<'EOF'
@@ -86,21 +71,9 @@ print(json.dumps({"version": 1, "phase": phase,
 EOF
 }
 
-# mint NAME [ARGS...]: run the hook on $T/NAME.req; sets RC and LAST.
+# mint NAME [ARGS...]: oauth2-mint on $T/NAME.req (hook_run).
 mint() {
-	local name=$1
-	shift
-	LAST=$name
-	"$MINT" "$@" <"$T/$name.req" >"$T/$name.out" 2>"$T/$name.err"
-	RC=$?
-	cat "$T/$name.out" >>"$T/all.out"
-	cat "$T/$name.err" >>"$T/all.err"
-}
-
-# field NAME KEY: a member of the hook's JSON reply.
-field() {
-	srv_py -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' \
-		"$T/$1.out" "$2" 2>/dev/null
+	hook_run "$MINT" "$@"
 }
 
 # token NAME: the access token of a reply, into $T/NAME.tok.
@@ -112,20 +85,8 @@ expect_ok() {
 	[ "$RC" = 0 ] && [ -n "$(field "$LAST" access_token)" ]
 }
 
-expect_error() {
-	[ "$RC" = 1 ] && [ "$(field "$LAST" error)" = "$1" ]
-}
-
-fake_stat() {
-	srv_fake_stat fake "$1"
-}
-
 reset_fake() {
 	srv_fake_ctl fake /_reset
-}
-
-now_ms() {
-	date +%s%3N
 }
 
 # --- 1. commercetools-mock ---------------------------------------------------
