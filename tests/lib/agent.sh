@@ -15,6 +15,10 @@
 #   a_stop                  SIGTERM the agent, wait for it; its exit in $A_RC
 #   a_finish                a_stop, and check it stopped cleanly
 #   a_token ARGS...         credvault token --socket $SOCK ARGS...
+#   a_default_mint          print the mint hook the agent uses when a stack
+#                           has no mint line: the build's compiled-in
+#                           libexec path, wherever it was configured to go
+#   a_hook_is_safe PATH     whether the agent would run PATH as a hook
 # The fake's counters and secrets: fake_stat and secret_of (servers.sh).
 
 declare -F ok >/dev/null || { echo "agent.sh: source common.sh first" >&2; exit 1; }
@@ -112,4 +116,48 @@ a_finish() {
 
 a_token() {
 	"$CV" token --socket "$SOCK" "$@"
+}
+
+# The build compiles its hook directory, CMAKE_INSTALL_FULL_LIBEXECDIR
+# followed by /credvault, into the agent.  GNUInstallDirs makes that full
+# path from the cached prefix and libexec directory (prefix / means /usr).
+a_default_mint() {
+	local cache="$CV_BUILD_DIR/CMakeCache.txt" prefix dir
+	prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:[A-Z]*=//p' "$cache")
+	dir=$(sed -n 's/^CMAKE_INSTALL_LIBEXECDIR:[A-Z]*=//p' "$cache")
+	[ -n "$prefix" ] && [ -n "$dir" ] || return 1
+	if [ "${dir#/}" = "$dir" ]; then
+		if [ "$prefix" != / ]; then
+			dir="$prefix/$dir"
+		elif [ "${dir#usr/}" != "$dir" ]; then
+			dir="/$dir"
+		else
+			dir="/usr/$dir"
+		fi
+	fi
+	printf '%s/credvault/oauth2-mint\n' "$dir"
+}
+
+# The agent's rules for a hook path: it resolves to a regular, executable
+# file; that file and every directory up to / belong to root or to the
+# vault's owner (us) and are writable by nobody else, except that a
+# root-owned sticky directory above the hook's own may be.
+a_hook_is_safe() {
+	local p me level=0 uid mode
+	p=$(realpath -e -- "$1" 2>/dev/null) || return 1
+	me=$(id -u)
+	[ -f "$p" ] || return 1
+	while :; do
+		read -r uid mode < <(stat -c '%u %f' -- "$p") || return 1
+		mode=$((16#$mode))
+		[ "$level" != 0 ] || (((mode & 8#111) != 0)) || return 1
+		[ "$uid" = 0 ] || [ "$uid" = "$me" ] || return 1
+		if (((mode & 8#022) != 0)); then
+			[ "$level" -ge 2 ] && [ "$uid" = 0 ] && (((mode & 8#1000) != 0)) ||
+				return 1
+		fi
+		[ "$p" = / ] && return 0
+		p=$(dirname -- "$p")
+		level=$((level + 1))
+	done
 }

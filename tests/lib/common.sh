@@ -10,6 +10,7 @@
 #   ok / not_ok TEXT        one result line
 #   expect_exit CODE DESCRIPTION -- CMD...
 #   expect_match / expect_no_match DESCRIPTION FILE REGEX
+#   ere_quote TEXT          TEXT with extended-regex metacharacters escaped
 #   now_ms                  milliseconds since the epoch
 #   t_done                  the summary line; exit status 1 on any failure
 set -u
@@ -88,6 +89,11 @@ expect_no_match() {
 	if grep -Eq -- "$3" "$2"; then
 		not_ok "$1: '$3' found in $(basename "$2")"
 	else ok "$1"; fi
+}
+
+# For a path or name inside an expect_match REGEX.
+ere_quote() {
+	printf '%s' "$1" | sed 's/[][\\.^$*+?(){}|]/\\&/g'
 }
 
 now_ms() {
