@@ -4,9 +4,14 @@
 # outside G is refused with exit 5 and an audit entry, a user in G gets a
 # token, a peer asking for scopes beyond its scopes= limit is refused.
 # Users and groups are created here (CI runs as root) and removed after.
-AGENT_LIB=1
-# shellcheck source=agent_basic.sh
-. "$CV_SOURCE_DIR/tests/integration/agent_basic.sh"
+set -uo pipefail
+
+# shellcheck source=../lib/common.sh
+. "$CV_SOURCE_DIR/tests/lib/common.sh"
+# shellcheck source=../lib/servers.sh
+. "$CV_SOURCE_DIR/tests/lib/servers.sh"
+# shellcheck source=../lib/agent.sh
+. "$CV_SOURCE_DIR/tests/lib/agent.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "agent_authz: needs root to create users; skipped"

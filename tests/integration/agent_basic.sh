@@ -3,134 +3,14 @@
 # The token agent end to end against the strict fake token endpoint:
 # formats, exec, lock, SIGTERM, SIGHUP, the idle lifetime, detaching, the
 # socket directory rules and the audit trail.  Loopback only.
-#
-# Sourced with AGENT_LIB=1 by the other agent_*.sh tests, it only defines
-# the helpers below and runs nothing.
-#   a_setup                 common.sh + servers.sh, a vault, the fake
-#                           (clients: ct-shop, ct-other; $T/clients.json)
-#   a_secret CLIENT         print CLIENT's secret (for stdin, never argv)
-#   a_record NAME CLIENT [SCOPE [PROVIDER [AUTH_URL]]]
-#                           add a record whose secret is CLIENT's
-#   a_stack NAME TEXT       write hooks.d/NAME (0644)
-#   a_hook NAME TEXT        write an executable hook $T/hooks/NAME (0755)
-#   a_start [ARGS...]       start `credvault agent --foreground` on $SOCK;
-#                           $APID, log in $T/agent.log
-#   a_stop                  SIGTERM the agent, wait for it
-#   a_token ARGS...         credvault token --socket $SOCK ARGS...
-#   a_stat KEY              a counter of the fake
 set -uo pipefail
 
 # shellcheck source=../lib/common.sh
 . "$CV_SOURCE_DIR/tests/lib/common.sh"
 # shellcheck source=../lib/servers.sh
 . "$CV_SOURCE_DIR/tests/lib/servers.sh"
-
-MINT="$CV_BUILD_DIR/libexec/oauth2-mint"
-T=$T_DIR
-SOCK="$T/run/agent.sock"
-APID=
-export ASAN_OPTIONS="${ASAN_OPTIONS:-exitcode=86}"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:exitcode=87:print_stacktrace=1}"
-
-a_setup() {
-	[ -x "$MINT" ] || srv_die "no $MINT: build the oauth2-mint target"
-	srv_init "$T"
-	umask 077
-	cv_init || exit 1
-	mkdir -m 700 "$VAULT/hooks.d" "$T/hooks"
-	srv_py - "$T/clients.json" <<'EOF'
-import json, secrets, sys
-clients = [
-    {"client_id": "ct-shop", "client_secret": secrets.token_urlsafe(24),
-     "auth": "basic-raw", "style": "commercetools", "expires_in": 3600,
-     "scopes": ["view_products:demo", "manage_orders:demo"]},
-    {"client_id": "ct-other", "client_secret": secrets.token_urlsafe(24),
-     "auth": "basic-raw", "style": "commercetools", "expires_in": 7200,
-     "scopes": ["view_orders:demo"]},
-]
-with open(sys.argv[1], "w") as f:
-    json.dump({"clients": clients}, f)
-EOF
-	srv_start_fake fake "$T/clients.json" --log "$T/fake.requests"
-	FAKE_PORT=$SRV_PORT
-	FAKE_URL="http://127.0.0.1:$FAKE_PORT"
-	t_cleanup_hooks+=(a_stop)
-	A_RC=
-}
-
-a_secret() {
-	srv_py -c 'import json,sys
-for c in json.load(open(sys.argv[1]))["clients"]:
-    if c["client_id"] == sys.argv[2]: print(c["client_secret"])' \
-		"$T/clients.json" "$1"
-}
-
-a_record() {
-	local name=$1 client=$2 scope=${3:-"view_products:demo manage_orders:demo"}
-	local provider=${4:-commercetools} url=${5:-$FAKE_URL}
-	a_secret "$client" | cv add "$name" --provider "$provider" \
-		--client-id "$client" --auth-url "$url" --api-url "$url" \
-		--project-key demo --scope "$scope" >/dev/null 2>"$T/add.err" ||
-		{ cat "$T/add.err"; return 1; }
-}
-
-a_stack() {
-	printf '%s\n' "$2" >"$VAULT/hooks.d/$1"
-	chmod 644 "$VAULT/hooks.d/$1"
-}
-
-a_hook() {
-	printf '%s\n' "$2" >"$T/hooks/$1"
-	chmod 755 "$T/hooks/$1"
-}
-
-a_start() {
-	"$CV" --vault "$VAULT" --passphrase-file "$T/pass" agent --foreground \
-		--socket "$SOCK" "$@" >"$T/agent.out" 2>"$T/agent.log" </dev/null &
-	APID=$!
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -S "$SOCK" ] && grep -q serving "$T/agent.log" && return 0
-		kill -0 "$APID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "agent did not start:" >&2
-	sed 's/^/    /' "$T/agent.log" >&2
-	APID=
-	return 1
-}
-
-a_stop() {
-	[ -n "$APID" ] || return 0
-	kill -TERM "$APID" 2>/dev/null
-	wait "$APID" 2>/dev/null
-	A_RC=$?
-	APID=
-}
-
-# a_finish: stop the agent and check it stopped cleanly: exit 0 on
-# SIGTERM, and no sanitizer report (leaks included) in its log.
-a_finish() {
-	local was=$APID
-	a_stop
-	[ -n "$was" ] || return 0
-	[ "$A_RC" = 0 ] && ok "the agent stopped cleanly on SIGTERM" ||
-		not_ok "the agent exited $A_RC on SIGTERM"
-	if grep -Eq "Sanitizer|runtime error:" "$T/agent.log"; then
-		not_ok "a sanitizer report in the agent's log"
-		grep -E -A12 "Sanitizer|runtime error:" "$T/agent.log" | head -30
-	fi
-}
-
-a_token() {
-	"$CV" token --socket "$SOCK" "$@"
-}
-
-a_stat() {
-	srv_fake_stat fake "$1"
-}
-
-[ "${AGENT_LIB:-0}" = 1 ] && return 0
+# shellcheck source=../lib/agent.sh
+. "$CV_SOURCE_DIR/tests/lib/agent.sh"
 
 a_setup
 a_record shop ct-shop
@@ -193,15 +73,15 @@ assert j["kind"] == "ExecCredential"
 assert j["status"]["token"] == sys.argv[2]
 assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", j["status"]["expirationTimestamp"])
 EOF
-[ "$(a_stat token_requests)" = 1 ] && ok "four requests, one upstream token request" ||
-	not_ok "token_requests $(a_stat token_requests)"
+[ "$(fake_stat token_requests)" = 1 ] && ok "four requests, one upstream token request" ||
+	not_ok "token_requests $(fake_stat token_requests)"
 expect_exit 2 "an unknown format is a usage error" -- a_token shop --format xml
 
 # --- scopes and min-ttl ---
 expect_exit 0 "a subset of the record's scopes" -- a_token shop --scope view_products:demo
-[ "$(a_stat last_scope)" = "view_products:demo" ] &&
+[ "$(fake_stat last_scope)" = "view_products:demo" ] &&
 	ok "the subset was minted for exactly that scope" ||
-	not_ok "last_scope $(a_stat last_scope)"
+	not_ok "last_scope $(fake_stat last_scope)"
 expect_exit 0 "the same set in another order is the same cache key" -- \
 	a_token shop --scope "manage_orders:demo  view_products:demo"
 [ "$(cat "$T_OUT")" = "$TOKEN" ] && ok "served from the cache" || not_ok "not the cached token"
@@ -231,10 +111,31 @@ expect_exit 2 "exec with a bad --env" -- "$CV" exec shop --socket "$SOCK" \
 CREDVAULT_SOCKET=$SOCK expect_exit 0 "CREDVAULT_SOCKET finds the agent" -- "$CV" token shop
 
 # --- the default mint module, and SIGHUP ---
-expect_exit 7 "no mint line: the shipped oauth2-mint at its installed path" -- \
-	a_token nomint
-expect_match "the agent's log names it" "$T/agent.log" \
-	"record 'nomint': mint failed \(hook_refused\).*/oauth2-mint"
+# No mint line: the shipped oauth2-mint at the path compiled into the build
+# under test.  What is there depends on this host: nothing, or a file the
+# agent must not run, is refused; a hook it may run mints.
+DEFAULT_MINT=$(a_default_mint)
+[ -n "$DEFAULT_MINT" ] && grep -qaF -- "${DEFAULT_MINT%/*}" "$CV" &&
+	ok "the build's hook directory ${DEFAULT_MINT%/*} is the one compiled in" ||
+	not_ok "'${DEFAULT_MINT%/*}' (from CMakeCache.txt) is not in $CV"
+reqs=$(fake_stat token_requests)
+if a_hook_is_safe "$DEFAULT_MINT"; then
+	expect_exit 0 "no mint line: the shipped oauth2-mint at its installed path ($DEFAULT_MINT, here)" -- \
+		a_token nomint
+	expect_match "the agent's log says the default mint line minted it" "$T/agent.log" \
+		"record 'nomint': minted a token .*: minted by \(default mint\) line 1"
+	[ "$(fake_stat token_requests)" = $((reqs + 1)) ] &&
+		ok "... with one token request upstream" ||
+		not_ok "token_requests $(fake_stat token_requests), was $reqs"
+else
+	expect_exit 7 "no mint line: the shipped oauth2-mint at its installed path (none usable here)" -- \
+		a_token nomint
+	expect_match "the agent's log names it" "$T/agent.log" \
+		"record 'nomint': mint failed \(hook_refused\).*hook '$(ere_quote "$DEFAULT_MINT")' refused"
+	[ "$(fake_stat token_requests)" = "$reqs" ] &&
+		ok "... and nothing went upstream" ||
+		not_ok "token_requests $(fake_stat token_requests), was $reqs"
+fi
 expect_exit 0 "hooks.d/default (no authorize line): the agent's own uid" -- \
 	a_token other
 a_stack other "authorize required peer uid=65534

@@ -3,9 +3,14 @@
 # libcredvault-client as a user gets it: installed with its header and
 # pkg-config file, the example built against it (shared and static) and
 # run against a live agent; the built example too.
-AGENT_LIB=1
-# shellcheck source=agent_basic.sh
-. "$CV_SOURCE_DIR/tests/integration/agent_basic.sh"
+set -uo pipefail
+
+# shellcheck source=../lib/common.sh
+. "$CV_SOURCE_DIR/tests/lib/common.sh"
+# shellcheck source=../lib/servers.sh
+. "$CV_SOURCE_DIR/tests/lib/servers.sh"
+# shellcheck source=../lib/agent.sh
+. "$CV_SOURCE_DIR/tests/lib/agent.sh"
 
 a_setup
 a_record shop ct-shop

@@ -5,9 +5,14 @@
 # it; a second `credvault token` is served from the cache, which the
 # strict fake's request counter proves (no second upstream request).
 # commercetools narrowing for manage_project clients is reported clearly.
-AGENT_LIB=1
-# shellcheck source=agent_basic.sh
-. "$CV_SOURCE_DIR/tests/integration/agent_basic.sh"
+set -uo pipefail
+
+# shellcheck source=../lib/common.sh
+. "$CV_SOURCE_DIR/tests/lib/common.sh"
+# shellcheck source=../lib/servers.sh
+. "$CV_SOURCE_DIR/tests/lib/servers.sh"
+# shellcheck source=../lib/agent.sh
+. "$CV_SOURCE_DIR/tests/lib/agent.sh"
 
 a_setup
 srv_start_ctmock ct demo
@@ -44,8 +49,8 @@ cp "$T_OUT" "$T/f.tok"
 	ok "the fake's API accepts it" || not_ok "fake API refused the token"
 expect_exit 0 "a second token" -- a_token shop
 cmp -s "$T_OUT" "$T/f.tok" && ok "the same token" || not_ok "a different token"
-[ "$(a_stat token_requests)" = 1 ] && ok "no second upstream request" ||
-	not_ok "token_requests $(a_stat token_requests)"
+[ "$(fake_stat token_requests)" = 1 ] && ok "no second upstream request" ||
+	not_ok "token_requests $(fake_stat token_requests)"
 
 # commercetools refuses narrowed scopes for a manage_project client.
 srv_py - "$T/clients.json" <<'EOF'

@@ -5,9 +5,14 @@
 # runs, a hook printing 10 MB or invalid JSON.  Each gets an error reply
 # where there is someone to answer, and a well-formed request right after
 # still succeeds.  Raw frames come from a small Python client.
-AGENT_LIB=1
-# shellcheck source=agent_basic.sh
-. "$CV_SOURCE_DIR/tests/integration/agent_basic.sh"
+set -uo pipefail
+
+# shellcheck source=../lib/common.sh
+. "$CV_SOURCE_DIR/tests/lib/common.sh"
+# shellcheck source=../lib/servers.sh
+. "$CV_SOURCE_DIR/tests/lib/servers.sh"
+# shellcheck source=../lib/agent.sh
+. "$CV_SOURCE_DIR/tests/lib/agent.sh"
 
 a_setup
 a_record shop ct-shop
@@ -160,8 +165,8 @@ raw() {
 	srv_py "$T/raw.py" "$SOCK" "$@"
 }
 
-# check SCENARIO EXPECTED DESCRIPTION
-check() {
+# raw_check SCENARIO EXPECTED DESCRIPTION
+raw_check() {
 	local got
 	got=$(raw "$1" 2>&1 | tr '\n' ' ' | sed 's/ $//')
 	if [ "$got" = "$2" ]; then ok "$3"; else not_ok "$3: got '$got', want '$2'"; fi
@@ -171,20 +176,20 @@ check() {
 	fi
 }
 
-check malformed "failed:bad_request failed:bad_request failed:bad_request failed:bad_request failed:bad_request failed:bad_request failed:bad_request failed:bad_request ok" \
+raw_check malformed "failed:bad_request failed:bad_request failed:bad_request failed:bad_request failed:bad_request failed:bad_request failed:bad_request failed:bad_request ok" \
 	"malformed requests: each answered bad_request, the connection stays in sync"
-check version "failed:unsupported failed:unsupported" "other versions and unknown ops: unsupported"
-check oversized "failed:too_large closed" "an oversized frame: too_large before its body is read, then closed"
-check huge-header "failed:too_large" "a 4 GiB length: too_large"
-check zero "failed:bad_request" "an empty frame: bad_request"
-check truncated "failed:truncated" "a frame cut short by a half-close: truncated"
-check vanish "gone" "a client that disconnects mid-frame"
-check vanish-header "gone" "a client that disconnects mid-header"
-check vanish-waiting "gone" "a client that disconnects while its hook runs"
-check pipelined "ok failed:no_such_record ok" "pipelined requests are answered in order"
-check burst-eof "500 ok closed" "500 requests in one write, then EOF: all answered, then closed"
-check many "ok" "300 connections at once, half of them mid-frame"
-check stall "failed:timeout after ~10s" "a frame never finished: timeout after 10 s"
+raw_check version "failed:unsupported failed:unsupported" "other versions and unknown ops: unsupported"
+raw_check oversized "failed:too_large closed" "an oversized frame: too_large before its body is read, then closed"
+raw_check huge-header "failed:too_large" "a 4 GiB length: too_large"
+raw_check zero "failed:bad_request" "an empty frame: bad_request"
+raw_check truncated "failed:truncated" "a frame cut short by a half-close: truncated"
+raw_check vanish "gone" "a client that disconnects mid-frame"
+raw_check vanish-header "gone" "a client that disconnects mid-header"
+raw_check vanish-waiting "gone" "a client that disconnects while its hook runs"
+raw_check pipelined "ok failed:no_such_record ok" "pipelined requests are answered in order"
+raw_check burst-eof "500 ok closed" "500 requests in one write, then EOF: all answered, then closed"
+raw_check many "ok" "300 connections at once, half of them mid-frame"
+raw_check stall "failed:timeout after ~10s" "a frame never finished: timeout after 10 s"
 got=$(raw reload "$VAULT/hooks.d/shop" "$APID" 2>&1 | tr '\n' ' ')
 [ "$got" = "ok ok denied ok " ] &&
 	ok "on one connection, a repeated request still sees a reloaded stack" ||

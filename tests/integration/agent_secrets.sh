@@ -4,14 +4,19 @@
 # (a hook dumps its argv, environ and /proc/self/cmdline), nor the agent's
 # log, command line, environment or audit entries; tokens never reach the
 # log either.  The hook does get the secret on stdin.
-AGENT_LIB=1
-# shellcheck source=agent_basic.sh
-. "$CV_SOURCE_DIR/tests/integration/agent_basic.sh"
+set -uo pipefail
+
+# shellcheck source=../lib/common.sh
+. "$CV_SOURCE_DIR/tests/lib/common.sh"
+# shellcheck source=../lib/servers.sh
+. "$CV_SOURCE_DIR/tests/lib/servers.sh"
+# shellcheck source=../lib/agent.sh
+. "$CV_SOURCE_DIR/tests/lib/agent.sh"
 
 a_setup
 a_record shop ct-shop
-SECRET=$(a_secret ct-shop)
-WRONG=$(a_secret ct-other)
+SECRET=$(secret_of ct-shop)
+WRONG=$(secret_of ct-other)
 printf '%s' "$WRONG" | cv add wrong --provider commercetools --client-id ct-shop \
 	--auth-url "$FAKE_URL" --project-key demo --scope view_products:demo \
 	>/dev/null 2>&1 || { not_ok "add wrong"; exit 1; }

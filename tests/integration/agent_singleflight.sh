@@ -3,9 +3,14 @@
 # Single-flight (issue 3, test 3): 200 concurrent `credvault token` calls
 # for one cold record cause exactly one upstream token request, and all
 # 200 get that token.  Loopback only.
-AGENT_LIB=1
-# shellcheck source=agent_basic.sh
-. "$CV_SOURCE_DIR/tests/integration/agent_basic.sh"
+set -uo pipefail
+
+# shellcheck source=../lib/common.sh
+. "$CV_SOURCE_DIR/tests/lib/common.sh"
+# shellcheck source=../lib/servers.sh
+. "$CV_SOURCE_DIR/tests/lib/servers.sh"
+# shellcheck source=../lib/agent.sh
+. "$CV_SOURCE_DIR/tests/lib/agent.sh"
 
 N=200
 a_setup
@@ -34,8 +39,8 @@ distinct=$(cat "$T"/sf/*.out | sort -u | wc -l)
 count=$(cat "$T"/sf/*.out | grep -c .)
 [ "$count" = "$N" ] && [ "$distinct" = 1 ] && ok "all $N got the same token" ||
 	not_ok "$count tokens, $distinct distinct"
-[ "$(a_stat token_requests)" = 1 ] && ok "exactly one upstream token request" ||
-	not_ok "token_requests $(a_stat token_requests)"
+[ "$(fake_stat token_requests)" = 1 ] && ok "exactly one upstream token request" ||
+	not_ok "token_requests $(fake_stat token_requests)"
 minted=$(grep -c "record 'shop': minted a token" "$T/agent.log")
 [ "$minted" = 1 ] && ok "the agent minted once" || not_ok "minted $minted times"
 
@@ -55,7 +60,7 @@ for p in "${pids[@]}"; do
 done
 [ "$fails" = 0 ] && ok "50 waiters of a failed mint all exit 7" ||
 	not_ok "$fails did not exit 7"
-reqs=$(a_stat token_requests)
+reqs=$(fake_stat token_requests)
 [ "$reqs" -le 2 ] && ok "one flight for them ($reqs upstream request(s))" ||
 	not_ok "token_requests $reqs"
 kill -0 "$APID" && ok "the agent is still up" || not_ok "agent died"
@@ -75,8 +80,8 @@ sleep 0.7
 expect_exit 0 "after the refresh" -- a_token short
 [ "$(cat "$T_OUT")" != "$first" ] && ok "a fresh token, minted ahead of expiry" ||
 	not_ok "still the old token"
-[ "$(a_stat token_requests)" = 2 ] && ok "exactly one refresh upstream" ||
-	not_ok "token_requests $(a_stat token_requests)"
+[ "$(fake_stat token_requests)" = 2 ] && ok "exactly one refresh upstream" ||
+	not_ok "token_requests $(fake_stat token_requests)"
 expect_match "the log says it refreshed" "$T/agent.log" \
 	"record 'short': refreshing its token ahead of expiry"
 

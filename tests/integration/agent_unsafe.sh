@@ -4,9 +4,14 @@
 # message naming the path and the reason: a group-writable hook, a hook in
 # a world-writable directory, a relative path, a stack file writable by
 # others, a hook whose sha256 pin does not match.
-AGENT_LIB=1
-# shellcheck source=agent_basic.sh
-. "$CV_SOURCE_DIR/tests/integration/agent_basic.sh"
+set -uo pipefail
+
+# shellcheck source=../lib/common.sh
+. "$CV_SOURCE_DIR/tests/lib/common.sh"
+# shellcheck source=../lib/servers.sh
+. "$CV_SOURCE_DIR/tests/lib/servers.sh"
+# shellcheck source=../lib/agent.sh
+. "$CV_SOURCE_DIR/tests/lib/agent.sh"
 
 a_setup
 for r in gw ww rel sw pin ok; do a_record "$r" ct-shop || exit 1; done
@@ -53,8 +58,8 @@ expect_exit 7 "a hook whose sha256 pin does not match is refused" -- a_token pin
 expect_match "the log says the pin does not match" "$T/agent.log" \
 	"hook '$T/hooks/good' refused: .*(sha256|pin)"
 
-[ "$(a_stat token_requests)" = 1 ] && ok "no unsafe hook ever ran" ||
-	not_ok "token_requests $(a_stat token_requests)"
+[ "$(fake_stat token_requests)" = 1 ] && ok "no unsafe hook ever ran" ||
+	not_ok "token_requests $(fake_stat token_requests)"
 
 # Fixed and reloaded (SIGHUP): served.
 chmod 644 "$VAULT/hooks.d/sw"

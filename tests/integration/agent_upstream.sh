@@ -4,14 +4,19 @@
 # secret exits 7 naming invalid_client; 503 then 200 is retried; a hook
 # slower than its timeout is killed with its whole process group and the
 # client hears "hook timed out".  Loopback only.
-AGENT_LIB=1
-# shellcheck source=agent_basic.sh
-. "$CV_SOURCE_DIR/tests/integration/agent_basic.sh"
+set -uo pipefail
+
+# shellcheck source=../lib/common.sh
+. "$CV_SOURCE_DIR/tests/lib/common.sh"
+# shellcheck source=../lib/servers.sh
+. "$CV_SOURCE_DIR/tests/lib/servers.sh"
+# shellcheck source=../lib/agent.sh
+. "$CV_SOURCE_DIR/tests/lib/agent.sh"
 
 a_setup
 a_record shop ct-shop
 # The secret of another client: the fake rejects it.
-a_secret ct-other | cv add wrong --provider commercetools --client-id ct-shop \
+secret_of ct-other | cv add wrong --provider commercetools --client-id ct-shop \
 	--auth-url "$FAKE_URL" --project-key demo --scope view_products:demo \
 	>/dev/null 2>&1 || { not_ok "add wrong"; exit 1; }
 a_stack default "mint required $MINT"
@@ -24,15 +29,15 @@ expect_match "the message names invalid_client and says to rotate" "$T_ERR" \
 expect_match "the agent's log has the class" "$T/agent.log" \
 	"record 'wrong': mint failed \(invalid_client\)"
 expect_exit 7 "failures are not cached: asked again, minted again" -- a_token wrong
-[ "$(a_stat token_errors)" = 2 ] && ok "two upstream attempts for two requests" ||
-	not_ok "token_errors $(a_stat token_errors)"
+[ "$(fake_stat token_errors)" = 2 ] && ok "two upstream attempts for two requests" ||
+	not_ok "token_errors $(fake_stat token_errors)"
 
 # --- 503, then 200 ---
 srv_fake_ctl fake /_reset
 srv_fake_ctl fake /_control '{"fail_first": 1, "fail_status": 503}'
 expect_exit 0 "503 then 200: retried by the hook, a token" -- a_token shop
-[ "$(a_stat token_requests)" = 2 ] && [ "$(a_stat faults_injected)" = 1 ] &&
-	ok "one 503, one retry" || not_ok "token_requests $(a_stat token_requests)"
+[ "$(fake_stat token_requests)" = 2 ] && [ "$(fake_stat faults_injected)" = 1 ] &&
+	ok "one 503, one retry" || not_ok "token_requests $(fake_stat token_requests)"
 srv_fake_ctl fake /_reset
 srv_fake_ctl fake /_control '{"fail_first": -1, "fail_status": 503}'
 expect_exit 7 "503 for good: a clear upstream failure" -- a_token shop \

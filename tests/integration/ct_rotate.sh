@@ -9,34 +9,17 @@ set -uo pipefail
 . "$CV_SOURCE_DIR/tests/lib/common.sh"
 # shellcheck source=../lib/servers.sh
 . "$CV_SOURCE_DIR/tests/lib/servers.sh"
+# shellcheck source=../lib/hook.sh
+. "$CV_SOURCE_DIR/tests/lib/hook.sh"
 
 ROT="$CV_BUILD_DIR/libexec/ct-rotate"
 MINT="$CV_BUILD_DIR/libexec/oauth2-mint"
 [ -x "$ROT" ] || srv_die "no $ROT: build the ct-rotate target first"
 [ -x "$MINT" ] || srv_die "no $MINT: build the oauth2-mint target first"
 
-# Under CV_SANITIZE a sanitizer report must not pass for the hook's exit 1.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-exitcode=86}"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:exitcode=87:print_stacktrace=1}"
-
 srv_init "$T_DIR"
 T=$T_DIR
 umask 077
-: >"$T/all.out"
-: >"$T/all.err"
-
-# check DESCRIPTION COMMAND...: pass when COMMAND succeeds.
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		ok "$what"
-	else
-		not_ok "$what"
-		[ -n "${LAST:-}" ] && sed 's/^/    # /' "$T/$LAST.err" "$T/$LAST.out" 2>/dev/null
-	fi
-	return 0
-}
 
 # Secrets are random per run and live only in clients.json (0600).
 srv_py - "$T/clients.json" <<'EOF'
@@ -94,18 +77,12 @@ EOF
 ctl() {
 	srv_py "$T/ctl.py" "$FAKE" "$T/admin.tok" "$@"
 }
-fake_stat() {
-	srv_fake_stat fake "$1"
-}
 faults() {
 	srv_fake_ctl fake /_control "$1"
 }
 faults_off() {
 	faults '{"api_fail_first": 0, "api_fail_status": 503, "api_fail_methods": "*",
 		"api_delay": 0, "api_where": true, "api_response": "normal"}'
-}
-now_ms() {
-	date +%s%3N
 }
 
 # token CLIENT FILE: mint a token for a client of clients.json with
@@ -170,26 +147,9 @@ print(json.dumps(req))
 EOF
 }
 
-# rot NAME [ARGS...]: run the hook on $T/NAME.req; sets RC and LAST.
+# rot NAME [ARGS...]: ct-rotate on $T/NAME.req (hook_run).
 rot() {
-	local name=$1
-	shift
-	LAST=$name
-	"$ROT" "$@" <"$T/$name.req" >"$T/$name.out" 2>"$T/$name.err"
-	RC=$?
-	cat "$T/$name.out" >>"$T/all.out"
-	cat "$T/$name.err" >>"$T/all.err"
-}
-
-# field NAME KEY: a member of the hook's JSON reply ("" when absent).
-field() {
-	srv_py -c 'import json,sys
-v = json.load(open(sys.argv[1])).get(sys.argv[2], "")
-print(json.dumps(v) if isinstance(v, (bool, list)) else v)' "$T/$1.out" "$2" 2>/dev/null
-}
-
-expect_error() {
-	[ "$RC" = 1 ] && [ "$(field "$LAST" error)" = "$1" ]
+	hook_run "$ROT" "$@"
 }
 
 # --- 1. create ---------------------------------------------------------------

@@ -25,8 +25,6 @@ json.dump({"clients": [c("shop-1", ["view_products:demo"]),
 PY
 srv_start_fake fake "$T_DIR/clients.json" --log "$T_DIR/fake.log"
 FAKE="http://127.0.0.1:$SRV_PORT"
-secret_of() { srv_py -c 'import json,sys; print([c["client_secret"] for c in json.load(open(sys.argv[1]))["clients"] if c["client_id"]==sys.argv[2]][0])' "$T_DIR/clients.json" "$1"; }
-stat() { srv_fake_stat fake "$1"; }
 
 cv_init
 printf '%s\n' "$(secret_of admin-1)" | cv add ct-admin --provider commercetools --project-key demo --client-id admin-1 --scope manage_api_clients:demo --auth-url "$FAKE" --api-url "$FAKE" 2>/dev/null
@@ -80,11 +78,11 @@ expect_match "naming invalid_client and credvault rotate" "$T_ERR" "invalid_clie
 
 # Allowed: the request that hit the rejection gets a token from the new one.
 expect_exit 0 "policy --auto-rotate invalid-client" -- cv policy shop --auto-rotate invalid-client
-created=$(stat api_clients_created)
+created=$(fake_stat api_clients_created)
 expect_exit 0 "the next request rotates and returns a token" -- tok --format json
 new=$(active_id)
 [ "$new" != shop-1 ] && ok "a new generation is active ($new)" || not_ok "still shop-1"
-[ "$(stat api_clients_created)" = $((created + 1)) ] && ok "exactly one new client upstream" || not_ok "created $(stat api_clients_created), was $created"
+[ "$(fake_stat api_clients_created)" = $((created + 1)) ] && ok "exactly one new client upstream" || not_ok "created $(fake_stat api_clients_created), was $created"
 token=$(srv_py -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$T_OUT")
 printf '%s' "$token" > "$T_DIR/token"
 [ "$(srv_http_get "$FAKE/demo/products" "$T_DIR/token")" = 200 ] && ok "the token works upstream" || not_ok "token rejected"
@@ -98,7 +96,7 @@ expect_exit 5 "and only once" -- cv reveal shop
 # A race: the agent (after an invalid_client) and `credvault rotate`.
 code=$(delete_upstream "$new")
 [ "$code" = 200 ] && ok "the active client deleted upstream again" || not_ok "delete: HTTP $code"
-created=$(stat api_clients_created)
+created=$(fake_stat api_clients_created)
 start_agent
 tok > /dev/null 2> "$T_DIR/tok.err" &
 tpid=$!
@@ -108,7 +106,7 @@ wait $tpid; trc=$?
 wait $rpid; rrc=$?
 [ $trc -eq 0 ] && ok "the racing token request got a token" || { not_ok "token exit $trc"; cat "$T_DIR/tok.err"; }
 [ $rrc -eq 0 ] && ok "the racing rotate succeeded" || { not_ok "rotate exit $rrc"; cat "$T_DIR/rot.err"; }
-[ "$(stat api_clients_created)" = $((created + 1)) ] && ok "the race created exactly one new client" || { not_ok "created $(( $(stat api_clients_created) - created )) clients"; cat "$T_DIR/rot.err"; grep -i rotat "$T_DIR/agent.log"; cv audit | tail -12; }
+[ "$(fake_stat api_clients_created)" = $((created + 1)) ] && ok "the race created exactly one new client" || { not_ok "created $(( $(fake_stat api_clients_created) - created )) clients"; cat "$T_DIR/rot.err"; grep -i rotat "$T_DIR/agent.log"; cv audit | tail -12; }
 expect_exit 0 "the vault is intact after the race" -- cv check
 expect_no_match "no secret in the agent's log" "$T_DIR/agent.log" "$(secret_of shop-1)"
 

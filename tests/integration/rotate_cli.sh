@@ -21,7 +21,6 @@ json.dump({"clients": [c("shop-1", ["view_products:demo"]),
 PY
 srv_start_fake fake "$T_DIR/clients.json" --log "$T_DIR/fake.log"
 FAKE="http://127.0.0.1:$SRV_PORT"
-secret_of() { srv_py -c 'import json,sys; print([c["client_secret"] for c in json.load(open(sys.argv[1]))["clients"] if c["client_id"]==sys.argv[2]][0])' "$T_DIR/clients.json" "$1"; }
 
 # Live API clients upstream named like this record's rotations, plus the
 # original one if it still lives.

@@ -1,6 +1,18 @@
 # SPDX-License-Identifier: MIT
 # Shared helpers for integration tests: a private temp dir, the credvault
-# binary, a fast vault, and assertions that print both sides.
+# binary, a fast vault, and assertions that print both sides.  Source it
+# first; servers.sh, hook.sh and agent.sh build on it.
+#   cv ARGS...              credvault on the test vault ($VAULT)
+#   cv_init [ARGS...]       create the test vault with small KDF costs
+#   cv_sanitized            whether the build under test has sanitizers
+#   cv_sanitizer_exits      make a sanitizer report exit 86 (ASan) or 87
+#                           (UBSan), so it cannot pass for an expected code
+#   ok / not_ok TEXT        one result line
+#   expect_exit CODE DESCRIPTION -- CMD...
+#   expect_match / expect_no_match DESCRIPTION FILE REGEX
+#   ere_quote TEXT          TEXT with extended-regex metacharacters escaped
+#   now_ms                  milliseconds since the epoch
+#   t_done                  the summary line; exit status 1 on any failure
 set -u
 
 : "${CV_BUILD_DIR:?set by ctest}"
@@ -32,6 +44,12 @@ cv() { "$CV" --vault "$VAULT" --passphrase-file "$T_DIR/pass" "$@"; }
 # Whether the build under test has sanitizers (-DCV_SANITIZE=...).
 cv_sanitized() {
 	grep -q '^CV_SANITIZE:STRING=..*' "$CV_BUILD_DIR/CMakeCache.txt" 2>/dev/null
+}
+
+# Keeps options the caller set (CI sets its own).
+cv_sanitizer_exits() {
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-exitcode=86}"
+	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:exitcode=87:print_stacktrace=1}"
 }
 
 # A fast vault: tests pass explicit small KDF costs; users get calibration.
@@ -71,6 +89,15 @@ expect_no_match() {
 	if grep -Eq -- "$3" "$2"; then
 		not_ok "$1: '$3' found in $(basename "$2")"
 	else ok "$1"; fi
+}
+
+# For a path or name inside an expect_match REGEX.
+ere_quote() {
+	printf '%s' "$1" | sed 's/[][\\.^$*+?(){}|]/\\&/g'
+}
+
+now_ms() {
+	date +%s%3N
 }
 
 t_done() {

@@ -24,6 +24,13 @@
 #   srv_http_get URL [TOKEN_FILE]  print the HTTP status of a GET, with
 #                                  "Authorization: Bearer <file content>"
 #   srv_py ARGS...                 run Python 3 (standard library only)
+#
+# Shorthands for the usual case, one fake named "fake" whose clients file
+# is $SRV_DIR/clients.json:
+#   fake_stat KEY                  srv_fake_stat fake KEY
+#   secret_of CLIENT [CLIENTS]     print CLIENT's secret from CLIENTS
+#                                  (default $SRV_DIR/clients.json); for a
+#                                  pipe or a file, never for an argv
 
 : "${CV_SOURCE_DIR:?CV_SOURCE_DIR must point at the source tree}"
 
@@ -207,5 +214,21 @@ try:
         print(r.status)
 except urllib.error.HTTPError as e:
     print(e.code)
+EOF
+}
+
+fake_stat() {
+	srv_fake_stat fake "$1"
+}
+
+# Fails when CLIENTS has no such client.
+secret_of() {
+	srv_py - "${2:-$SRV_DIR/clients.json}" "$1" <<'EOF'
+import json, sys
+for c in json.load(open(sys.argv[1]))["clients"]:
+    if c["client_id"] == sys.argv[2]:
+        print(c["client_secret"])
+        sys.exit(0)
+sys.exit("servers.sh: no client %r in %s" % (sys.argv[2], sys.argv[1]))
 EOF
 }
