@@ -91,8 +91,7 @@ agent_serve(struct cli *c, struct vault *v, struct listen_sock *ls,
 	if ((r = loop_block_signals()) != 0)
 		vault_free(&v);
 	else
-		r = broker_new(v, so, &b);
-	v = NULL; /* transferred, even on failure */
+		r = broker_new(v, so, &b); /* v transferred, even on failure */
 	if (r != 0) {
 		cli_error(c, "cannot start the agent: %s", cv_strerror(r));
 		listen_close(ls);

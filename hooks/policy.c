@@ -14,6 +14,8 @@
 #include "hooks/runner.h"
 #include "hooks/stack.h"
 #include "base/err.h"
+#include "base/hash.h"
+#include "base/mutex.h"
 #include "base/banned.h"
 
 #ifndef CV_HOOKDIR
@@ -47,20 +49,6 @@ struct policy_run {
 	const struct stack *st;
 	enum runner_fault fault[CV_STACK_LINES_MAX];
 };
-
-static void
-policy_lock(struct policy *p)
-{
-	if (pthread_mutex_lock(&p->mu) != 0)
-		abort();
-}
-
-static void
-policy_unlock(struct policy *p)
-{
-	if (pthread_mutex_unlock(&p->mu) != 0)
-		abort();
-}
 
 int
 policy_new(const char *vault_dir, uid_t owner, uid_t agent_uid,
@@ -109,11 +97,7 @@ out:
 static unsigned
 policy_hash(const char *name)
 {
-	unsigned h = 2166136261u;
-
-	while (*name != '\0')
-		h = (h ^ (unsigned char)*name++) * 16777619u;
-	return h % POLICY_BUCKETS;
+	return hash_str(HASH_INIT, name) % POLICY_BUCKETS;
 }
 
 /* Drop one reference with the lock held. */
@@ -134,7 +118,7 @@ policy_reload(struct policy *p)
 	struct policy_stack *s, *next;
 	size_t i;
 
-	policy_lock(p);
+	mutex_lock(&p->mu);
 	for (i = 0; i < POLICY_BUCKETS; i++) {
 		for (s = p->table[i]; s != NULL; s = next) {
 			next = s->next;
@@ -144,7 +128,7 @@ policy_reload(struct policy *p)
 		p->table[i] = NULL;
 	}
 	p->epoch++;
-	policy_unlock(p);
+	mutex_unlock(&p->mu);
 }
 
 uint64_t
@@ -152,9 +136,9 @@ policy_epoch(struct policy *p)
 {
 	uint64_t e;
 
-	policy_lock(p);
+	mutex_lock(&p->mu);
 	e = p->epoch;
-	policy_unlock(p);
+	mutex_unlock(&p->mu);
 	return e;
 }
 
@@ -210,22 +194,22 @@ policy_get(struct policy *p, const char *name, int keep,
 	unsigned h = policy_hash(name);
 
 	*out = NULL;
-	policy_lock(p);
+	mutex_lock(&p->mu);
 	for (s = p->table[h]; s != NULL; s = s->next)
 		if (strcmp(s->name, name) == 0) {
 			s->refs++;
 			*out = s;
-			policy_unlock(p);
+			mutex_unlock(&p->mu);
 			return 0;
 		}
-	policy_unlock(p);
+	mutex_unlock(&p->mu);
 	if ((loaded = policy_load(p, name)) == NULL)
 		return CV_E_NOMEM;
 	if (!keep) {
 		*out = loaded;
 		return 0;
 	}
-	policy_lock(p);
+	mutex_lock(&p->mu);
 	/* Only the event loop loads, but stay correct if that changes. */
 	for (s = p->table[h]; s != NULL; s = s->next)
 		if (strcmp(s->name, name) == 0)
@@ -240,7 +224,7 @@ policy_get(struct policy *p, const char *name, int keep,
 		s->refs++;
 	}
 	*out = s;
-	policy_unlock(p);
+	mutex_unlock(&p->mu);
 	return 0;
 }
 
@@ -249,9 +233,9 @@ policy_put(struct policy *p, struct policy_stack **sp)
 {
 	if (sp == NULL || *sp == NULL)
 		return;
-	policy_lock(p);
+	mutex_lock(&p->mu);
 	policy_unref(*sp);
-	policy_unlock(p);
+	mutex_unlock(&p->mu);
 	*sp = NULL;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "base/mutex.h"
 #include "base/banned.h"
 
 /*
@@ -44,10 +45,10 @@ rotate_lock(struct vault *v, int *fdp)
 
 	*fdp = -1;
 	snprintf(path, sizeof(path), "%s/%s", vault_path(v), ROTATE_LOCK_FILE);
-	pthread_mutex_lock(&rotate_mutex);
+	mutex_lock(&rotate_mutex);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		pthread_mutex_unlock(&rotate_mutex);
+		mutex_unlock(&rotate_mutex);
 		return CV_E_IO;
 	}
 	for (i = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; i++) {
@@ -56,7 +57,7 @@ rotate_lock(struct vault *v, int *fdp)
 		if ((errno != EWOULDBLOCK && errno != EINTR) ||
 		    i >= ROTATE_LOCK_WAIT_S * 10) {
 			close(fd);
-			pthread_mutex_unlock(&rotate_mutex);
+			mutex_unlock(&rotate_mutex);
 			return CV_E_BUSY;
 		}
 		nanosleep(&ts, NULL);
@@ -70,7 +71,7 @@ rotate_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd); /* drops the flock */
-	pthread_mutex_unlock(&rotate_mutex);
+	mutex_unlock(&rotate_mutex);
 }
 
 /* Wipe retired secrets past their grace period; 1 if anything changed. */
@@ -331,7 +332,7 @@ rotate_steps(struct vault *v, const char *name, uint32_t from,
 		if (rc == CV_E_REFUSED)
 			snprintf(res->err, sizeof(res->err), "%u generations "
 			    "kept and none can be dropped until a retired "
-			    "secret's grace period ends", CV_GENERATIONS_MAX);
+			    "secret's grace period ends", (unsigned)CV_GENERATIONS_MAX);
 		if (rc != 0)
 			return rc;
 		if ((rc = rotate_load(v, name, plain, &r)) != 0)

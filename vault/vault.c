@@ -15,6 +15,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/mutex.h"
 #include "base/banned.h"
 
 #define META_VERSION "version"
@@ -81,31 +82,17 @@ vault_alloc(void)
 	return v;
 }
 
-static void
-vault_keys_lock(struct vault *v)
-{
-	if (pthread_mutex_lock(&v->keys_mu) != 0)
-		abort();
-}
-
-static void
-vault_keys_unlock(struct vault *v)
-{
-	if (pthread_mutex_unlock(&v->keys_mu) != 0)
-		abort();
-}
-
 void
 vault_keys_install(struct vault *v, struct secbuf **sbp)
 {
-	vault_keys_lock(v);
+	mutex_lock(&v->keys_mu);
 	if (v->keys != NULL) {
 		secbuf_free(&v->keys_sb);
 		v->keys_sb = *sbp;
 		v->keys = (struct vault_keys *)(void *)v->keys_sb->data;
 		*sbp = NULL; /* transferred */
 	}
-	vault_keys_unlock(v);
+	mutex_unlock(&v->keys_mu);
 	secbuf_free(sbp);
 }
 
@@ -114,9 +101,9 @@ vault_is_unlocked(struct vault *v)
 {
 	int r;
 
-	vault_keys_lock(v);
+	mutex_lock(&v->keys_mu);
 	r = v->keys != NULL;
-	vault_keys_unlock(v);
+	mutex_unlock(&v->keys_mu);
 	return r;
 }
 
@@ -287,14 +274,14 @@ vault_txn(struct vault *v, unsigned flags, store_fn fn, void *ctx)
 	struct txn_ctx c = { v, fn, ctx };
 	int rc;
 
-	vault_keys_lock(v);
+	mutex_lock(&v->keys_mu);
 	if ((flags & VAULT_TXN_KEYS) != 0 && v->keys == NULL)
 		rc = CV_E_LOCKED;
 	else if ((flags & VAULT_TXN_WRITE) != 0)
 		rc = store_write(v->store, vault_txn_run, &c);
 	else
 		rc = store_read(v->store, vault_txn_run, &c);
-	vault_keys_unlock(v);
+	mutex_unlock(&v->keys_mu);
 	return rc;
 }
 
@@ -578,7 +565,7 @@ vault_clone(struct vault *v, struct vault **out)
 		vault_free(&c);
 		return CV_E_NOMEM;
 	}
-	vault_keys_lock(v);
+	mutex_lock(&v->keys_mu);
 	if (v->keys != NULL) {
 		if ((c->keys_sb = secbuf_dup(v->keys_sb->data,
 		    v->keys_sb->len)) == NULL)
@@ -586,7 +573,7 @@ vault_clone(struct vault *v, struct vault **out)
 		else
 			c->keys = (struct vault_keys *)(void *)c->keys_sb->data;
 	}
-	vault_keys_unlock(v);
+	mutex_unlock(&v->keys_mu);
 	if (rc != 0) {
 		vault_free(&c);
 		return rc;
@@ -598,11 +585,11 @@ vault_clone(struct vault *v, struct vault **out)
 void
 vault_lock(struct vault *v)
 {
-	vault_keys_lock(v);
+	mutex_lock(&v->keys_mu);
 	v->keys = NULL;
 	secbuf_free(&v->keys_sb);
 	v->unlocked_by[0] = '\0';
-	vault_keys_unlock(v);
+	mutex_unlock(&v->keys_mu);
 }
 
 void
@@ -742,10 +729,10 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
 			    "the passphrase");
 		return CV_E_AUTH;
 	}
-	vault_keys_lock(v);
+	mutex_lock(&v->keys_mu);
 	v->keys_sb = c.keys;
 	v->keys = (struct vault_keys *)(void *)c.keys->data;
-	vault_keys_unlock(v);
+	mutex_unlock(&v->keys_mu);
 	snprintf(v->unlocked_by, sizeof(v->unlocked_by), "%s", c.label_used);
 	if (v->actor[0] == '\0')
 		snprintf(v->actor, sizeof(v->actor), "keyslot:%s",

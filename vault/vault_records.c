@@ -108,10 +108,14 @@ int
 vault_record_get(struct vault *v, const char *name, struct secbuf *plain,
     struct record *r)
 {
-	struct get_ctx c = { v, name, plain, r };
+	struct get_ctx c;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	c.v = v;
+	c.name = name;
+	c.plain = plain;
+	c.r = r;
 	if (!record_name_is_valid(name)) {
 		vault_set_subject(v, "invalid record name");
 		return CV_E_INVALID;

@@ -11,6 +11,8 @@
 #include "base/log.h"
 #include "base/err.h"
 #include "base/limits.h"
+#include "base/hash.h"
+#include "base/mutex.h"
 #include "base/banned.h"
 
 #define AUDIT_QUEUE_BUCKETS 2048
@@ -75,15 +77,11 @@ audit_queue_batch_reset(struct audit_queue_batch *b)
 static uint32_t
 audit_queue_hash(const char *const s[4])
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = HASH_INIT;
 	size_t i;
-	const char *p;
 
-	for (i = 0; i < 4; i++) {
-		for (p = s[i]; *p != '\0'; p++)
-			h = (h ^ (unsigned char)*p) * 16777619u;
-		h = (h ^ 0xffu) * 16777619u; /* field separator */
-	}
+	for (i = 0; i < 4; i++)
+		h = hash_str(hash_str(h, s[i]), "\377"); /* a field separator */
 	return h;
 }
 
@@ -230,8 +228,7 @@ audit_queue_main(void *arg)
 	struct audit_queue_batch *b;
 	int r;
 
-	if (pthread_mutex_lock(&q->mu) != 0)
-		abort();
+	mutex_lock(&q->mu);
 	for (;;) {
 		b = q->fill;
 		if (b->n == 0) {
@@ -253,11 +250,9 @@ audit_queue_main(void *arg)
 		q->sealed++;
 		q->in_progress = 1;
 		q->flush_req = 0;
-		if (pthread_mutex_unlock(&q->mu) != 0)
-			abort();
+		mutex_unlock(&q->mu);
 		r = audit_queue_commit(q, b);
-		if (pthread_mutex_lock(&q->mu) != 0)
-			abort();
+		mutex_lock(&q->mu);
 		if (r != 0) {
 			log_err("audit: cannot commit %zu entries: %s; "
 			    "retrying", b->n, cv_strerror(r));
@@ -273,8 +268,7 @@ audit_queue_main(void *arg)
 		if (r != 0 && q->stop)
 			break; /* nothing more to do: it was logged */
 	}
-	if (pthread_mutex_unlock(&q->mu) != 0)
-		abort();
+	mutex_unlock(&q->mu);
 	return NULL;
 }
 
@@ -335,8 +329,7 @@ audit_queue_add(struct audit_queue *q, const char *actor, const char *action,
 	/* Nothing could commit it (guard_lock() commits its own entry). */
 	if (guard_is_locked(q->guard))
 		return 0;
-	if (pthread_mutex_lock(&q->mu) != 0)
-		abort();
+	mutex_lock(&q->mu);
 	before = q->fill->n;
 	r = audit_queue_put(q->fill, f, time, 1);
 	/* Wake the thread to start its delay, or to commit a full batch. */
@@ -344,8 +337,7 @@ audit_queue_add(struct audit_queue *q, const char *actor, const char *action,
 	    (before < CV_AGENT_AUDIT_BATCH_MAX &&
 	    q->fill->n == CV_AGENT_AUDIT_BATCH_MAX)))
 		(void)pthread_cond_signal(&q->wake);
-	if (pthread_mutex_unlock(&q->mu) != 0)
-		abort();
+	mutex_unlock(&q->mu);
 	return r;
 }
 
@@ -355,8 +347,7 @@ audit_queue_flush(struct audit_queue *q)
 	uint64_t target;
 	int r = 0;
 
-	if (pthread_mutex_lock(&q->mu) != 0)
-		abort();
+	mutex_lock(&q->mu);
 	if (q->fill->n > 0) {
 		q->flush_req = 1;
 		target = q->sealed + 1; /* the batch fill becomes */
@@ -368,8 +359,7 @@ audit_queue_flush(struct audit_queue *q)
 		(void)pthread_cond_wait(&q->done, &q->mu);
 	if (target > 0)
 		r = q->last_err;
-	if (pthread_mutex_unlock(&q->mu) != 0)
-		abort();
+	mutex_unlock(&q->mu);
 	return r;
 }
 
@@ -383,12 +373,10 @@ audit_queue_free(struct audit_queue **qp)
 		return;
 	q = *qp;
 	if (q->started) {
-		if (pthread_mutex_lock(&q->mu) != 0)
-			abort();
+		mutex_lock(&q->mu);
 		q->stop = 1;
 		(void)pthread_cond_signal(&q->wake);
-		if (pthread_mutex_unlock(&q->mu) != 0)
-			abort();
+		mutex_unlock(&q->mu);
 		(void)pthread_join(q->thread, NULL);
 	}
 	for (i = 0; i < 2; i++) {

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "base/err.h"
+#include "base/mutex.h"
 #include "base/banned.h"
 
 #define CACHE_REFRESH_FACTOR 2 /* refresh within this many margins of expiry */
@@ -97,20 +98,6 @@ cache_new(size_t max, struct cache **out)
 	randombytes_buf(c->hkey, sizeof(c->hkey));
 	*out = c;
 	return 0;
-}
-
-static void
-cache_lock(struct cache *c)
-{
-	if (pthread_mutex_lock(&c->mu) != 0)
-		abort();
-}
-
-static void
-cache_unlock(struct cache *c)
-{
-	if (pthread_mutex_unlock(&c->mu) != 0)
-		abort();
 }
 
 static uint64_t
@@ -313,7 +300,7 @@ cache_get(struct cache *c, const struct cache_key *key, uint32_t min_ttl,
 	if (refresh != NULL)
 		*refresh = NULL;
 	h = cache_hash(c, key);
-	cache_lock(c);
+	mutex_lock(&c->mu);
 	e = cache_find(c, key, h);
 	if (e != NULL && e->token != NULL) {
 		if (e->lifetime < min_ttl) {
@@ -358,7 +345,7 @@ cache_get(struct cache *c, const struct cache_key *key, uint32_t min_ttl,
 	cache_lru_push(c, e);
 	r = CACHE_LEAD;
 out:
-	cache_unlock(c);
+	mutex_unlock(&c->mu);
 	return r;
 }
 
@@ -415,7 +402,7 @@ cache_flight_finish(struct cache *c, struct cache_flight *f,
 	struct cache_entry *e;
 	int r;
 
-	cache_lock(c);
+	mutex_lock(&c->mu);
 	if (f->done)
 		abort();
 	e = f->entry;
@@ -442,17 +429,17 @@ cache_flight_finish(struct cache *c, struct cache_flight *f,
 	}
 	f->done = 1;
 	(void)pthread_cond_broadcast(&f->cond);
-	cache_unlock(c);
+	mutex_unlock(&c->mu);
 }
 
 void
 cache_flight_wait(struct cache *c, struct cache_flight *f)
 {
-	cache_lock(c);
+	mutex_lock(&c->mu);
 	while (!f->done)
 		if (pthread_cond_wait(&f->cond, &c->mu) != 0)
 			abort();
-	cache_unlock(c);
+	mutex_unlock(&c->mu);
 }
 
 int
@@ -460,9 +447,9 @@ cache_flight_is_done(struct cache *c, struct cache_flight *f)
 {
 	int done;
 
-	cache_lock(c);
+	mutex_lock(&c->mu);
 	done = f->done;
-	cache_unlock(c);
+	mutex_unlock(&c->mu);
 	return done;
 }
 
@@ -474,7 +461,7 @@ cache_flight_result(struct cache *c, struct cache_flight *f, int64_t now_ms,
 
 	if (clslen > 0)
 		cls[0] = '\0';
-	cache_lock(c);
+	mutex_lock(&c->mu);
 	if (!f->done) {
 		r = CV_E_BUSY;
 	} else if (f->err != 0) {
@@ -486,16 +473,16 @@ cache_flight_result(struct cache *c, struct cache_flight *f, int64_t now_ms,
 		    f->lifetime, f->serial, f->expires_ms, now_ms);
 		r = 0;
 	}
-	cache_unlock(c);
+	mutex_unlock(&c->mu);
 	return r;
 }
 
 struct cache_flight *
 cache_flight_ref(struct cache *c, struct cache_flight *f)
 {
-	cache_lock(c);
+	mutex_lock(&c->mu);
 	f->refs++;
-	cache_unlock(c);
+	mutex_unlock(&c->mu);
 	return f;
 }
 
@@ -504,9 +491,9 @@ cache_flight_put(struct cache *c, struct cache_flight **fp)
 {
 	if (fp == NULL || *fp == NULL)
 		return;
-	cache_lock(c);
+	mutex_lock(&c->mu);
 	cache_flight_unref(*fp);
-	cache_unlock(c);
+	mutex_unlock(&c->mu);
 	*fp = NULL;
 }
 
@@ -516,7 +503,7 @@ cache_sweep(struct cache *c, int64_t now_ms)
 	struct cache_entry *e, *prev;
 	size_t n = 0;
 
-	cache_lock(c);
+	mutex_lock(&c->mu);
 	for (e = c->lru_tail; e != NULL; e = prev) {
 		prev = e->lru_prev;
 		if (e->flight == NULL && e->token != NULL &&
@@ -525,7 +512,7 @@ cache_sweep(struct cache *c, int64_t now_ms)
 			n++;
 		}
 	}
-	cache_unlock(c);
+	mutex_unlock(&c->mu);
 	return n;
 }
 
@@ -534,13 +521,13 @@ cache_clear(struct cache *c)
 {
 	struct cache_flight *f;
 
-	cache_lock(c);
+	mutex_lock(&c->mu);
 	while (c->lru_head != NULL) {
 		if ((f = c->lru_head->flight) != NULL)
 			f->cancelled = 1;
 		cache_remove(c, c->lru_head);
 	}
-	cache_unlock(c);
+	mutex_unlock(&c->mu);
 }
 
 size_t
@@ -548,9 +535,9 @@ cache_count(struct cache *c)
 {
 	size_t n;
 
-	cache_lock(c);
+	mutex_lock(&c->mu);
 	n = c->n;
-	cache_unlock(c);
+	mutex_unlock(&c->mu);
 	return n;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/banned.h"
 
 #define KNOWN_BUCKETS 1024
@@ -27,11 +28,7 @@ struct known {
 static unsigned
 known_hash(const char *name)
 {
-	unsigned h = 2166136261u;
-
-	while (*name != '\0')
-		h = (h ^ (unsigned char)*name++) * 16777619u;
-	return h % KNOWN_BUCKETS;
+	return hash_str(HASH_INIT, name) % KNOWN_BUCKETS;
 }
 
 int

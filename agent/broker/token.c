@@ -16,6 +16,7 @@
 #include "vault/rotate.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/hash.h"
 #include "base/banned.h"
 
 #define TOKEN_AUDIT_SCOPE_MAX 400 /* scope text kept in an audit result */
@@ -117,17 +118,13 @@ token_job_new(struct token *tk, enum hookrun_kind kind,
     const struct session *s, const char *name, const char *scope)
 {
 	struct token_job *j = calloc(1, sizeof(*j));
-	const char *p;
-	unsigned h = 2166136261u;
 
 	if (j == NULL)
 		return NULL;
 	hookrun_init(&j->hr, kind);
 	/* A record's jobs share its key: the pool keeps them from taking
 	 * every worker. */
-	for (p = name; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	j->hr.pj.key = h;
+	j->hr.pj.key = hash_str(HASH_INIT, name);
 	j->hr.pj.done = token_job_done;
 	j->hr.pj.cancel = token_job_cancel;
 	j->hr.policy = tk->policy;
@@ -158,9 +155,12 @@ token_record_get_fn(struct vault *v, void *arg)
 static int
 token_record_get(struct token *tk, const char *name, struct record *r)
 {
-	struct token_get g = { name, tk->plain, r };
+	struct token_get g;
 
 	memset(r, 0, sizeof(*r));
+	g.name = name;
+	g.plain = tk->plain;
+	g.r = r;
 	return guard_run(tk->guard, token_record_get_fn, &g);
 }
 

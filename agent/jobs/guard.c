@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "base/mutex.h"
 #include "base/banned.h"
 
 struct guard_clone {
@@ -20,20 +21,6 @@ struct guard {
 	int locked;
 	struct guard_clone *clones;
 };
-
-static void
-guard_enter(struct guard *g)
-{
-	if (pthread_mutex_lock(&g->mu) != 0)
-		abort();
-}
-
-static void
-guard_leave(struct guard *g)
-{
-	if (pthread_mutex_unlock(&g->mu) != 0)
-		abort();
-}
 
 int
 guard_new(struct vault *v, struct guard **out)
@@ -74,9 +61,9 @@ guard_is_locked(struct guard *g)
 {
 	int r;
 
-	guard_enter(g);
+	mutex_lock(&g->mu);
 	r = g->locked;
-	guard_leave(g);
+	mutex_unlock(&g->mu);
 	return r;
 }
 
@@ -85,9 +72,9 @@ guard_run(struct guard *g, int (*fn)(struct vault *v, void *ctx), void *ctx)
 {
 	int r;
 
-	guard_enter(g);
+	mutex_lock(&g->mu);
 	r = g->locked ? CV_E_LOCKED : fn(g->v, ctx);
-	guard_leave(g);
+	mutex_unlock(&g->mu);
 	return r;
 }
 
@@ -100,14 +87,14 @@ guard_clone(struct guard *g, struct vault **out)
 	*out = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return CV_E_NOMEM;
-	guard_enter(g);
+	mutex_lock(&g->mu);
 	r = g->locked ? CV_E_LOCKED : vault_clone(g->v, &c->v);
 	if (r == 0) {
 		c->next = g->clones;
 		g->clones = c;
 		*out = c->v;
 	}
-	guard_leave(g);
+	mutex_unlock(&g->mu);
 	if (r != 0)
 		free(c);
 	return r;
@@ -120,14 +107,14 @@ guard_release(struct guard *g, struct vault **cp)
 
 	if (cp == NULL || *cp == NULL)
 		return;
-	guard_enter(g);
+	mutex_lock(&g->mu);
 	for (pp = &g->clones; (c = *pp) != NULL; pp = &c->next)
 		if (c->v == *cp)
 			break;
 	if (c == NULL)
 		abort(); /* not one of ours: a bug */
 	*pp = c->next;
-	guard_leave(g);
+	mutex_unlock(&g->mu);
 	vault_free(&c->v);
 	free(c);
 	*cp = NULL;
@@ -139,7 +126,7 @@ guard_lock(struct guard *g, const struct audit_entry *last)
 	struct guard_clone *c;
 	int r;
 
-	guard_enter(g);
+	mutex_lock(&g->mu);
 	if (!g->locked) {
 		g->locked = 1;
 		if (last != NULL &&
@@ -149,5 +136,5 @@ guard_lock(struct guard *g, const struct audit_entry *last)
 		for (c = g->clones; c != NULL; c = c->next)
 			vault_lock(c->v);
 	}
-	guard_leave(g);
+	mutex_unlock(&g->mu);
 }

@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "base/limits.h"
+#include "base/mutex.h"
 #include "base/banned.h"
 
 struct pool {
@@ -24,20 +25,6 @@ struct pool {
 	unsigned char *busy;
 	pthread_t threads[];
 };
-
-static void
-pool_lock(struct pool *p)
-{
-	if (pthread_mutex_lock(&p->mu) != 0)
-		abort();
-}
-
-static void
-pool_unlock(struct pool *p)
-{
-	if (pthread_mutex_unlock(&p->mu) != 0)
-		abort();
-}
 
 /* Whether one more job of key may start. */
 static int
@@ -88,7 +75,7 @@ pool_main(void *arg)
 	struct pool_job *j = NULL;
 
 	free(arg);
-	pool_lock(p);
+	mutex_lock(&p->mu);
 	for (;;) {
 		while (!p->stop && (j = pool_take(p)) == NULL)
 			(void)pthread_cond_wait(&p->cond, &p->mu);
@@ -97,9 +84,9 @@ pool_main(void *arg)
 		p->running++;
 		p->busy[me] = 1;
 		p->running_keys[me] = j->key;
-		pool_unlock(p);
+		mutex_unlock(&p->mu);
 		j->run(j);
-		pool_lock(p);
+		mutex_lock(&p->mu);
 		p->busy[me] = 0;
 		p->running--;
 		j->next = p->done;
@@ -110,7 +97,7 @@ pool_main(void *arg)
 		if (p->head != NULL)
 			(void)pthread_cond_broadcast(&p->cond);
 	}
-	pool_unlock(p);
+	mutex_unlock(&p->mu);
 	return NULL;
 }
 
@@ -181,18 +168,18 @@ out:
 void
 pool_set_wake(struct pool *p, void (*fn)(void *arg), void *arg)
 {
-	pool_lock(p);
+	mutex_lock(&p->mu);
 	p->wake = fn;
 	p->wake_arg = arg;
-	pool_unlock(p);
+	mutex_unlock(&p->mu);
 }
 
 int
 pool_submit(struct pool *p, struct pool_job *job)
 {
-	pool_lock(p);
+	mutex_lock(&p->mu);
 	if (p->queued >= p->max || p->stop) {
-		pool_unlock(p);
+		mutex_unlock(&p->mu);
 		return CV_E_BUSY;
 	}
 	job->next = NULL;
@@ -203,7 +190,7 @@ pool_submit(struct pool *p, struct pool_job *job)
 	p->tail = job;
 	p->queued++;
 	(void)pthread_cond_signal(&p->cond);
-	pool_unlock(p);
+	mutex_unlock(&p->mu);
 	return 0;
 }
 
@@ -213,10 +200,10 @@ pool_take_done(struct pool *p)
 {
 	struct pool_job *list, *j, *next, *fifo = NULL;
 
-	pool_lock(p);
+	mutex_lock(&p->mu);
 	list = p->done;
 	p->done = NULL;
-	pool_unlock(p);
+	mutex_unlock(&p->mu);
 	for (j = list; j != NULL; j = next) {
 		next = j->next;
 		j->next = fifo;
@@ -242,9 +229,9 @@ pool_load(struct pool *p)
 {
 	size_t n;
 
-	pool_lock(p);
+	mutex_lock(&p->mu);
 	n = p->queued + p->running;
-	pool_unlock(p);
+	mutex_unlock(&p->mu);
 	return n;
 }
 
@@ -271,14 +258,14 @@ pool_free(struct pool **pp)
 	if (pp == NULL || *pp == NULL)
 		return;
 	p = *pp;
-	pool_lock(p);
+	mutex_lock(&p->mu);
 	p->stop = 1;
 	p->wake = NULL;
 	queued = p->head;
 	p->head = p->tail = NULL;
 	p->queued = 0;
 	(void)pthread_cond_broadcast(&p->cond);
-	pool_unlock(p);
+	mutex_unlock(&p->mu);
 	pool_cancel_all(queued);
 	for (i = 0; i < p->nthreads; i++)
 		(void)pthread_join(p->threads[i], NULL);

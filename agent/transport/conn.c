@@ -30,8 +30,8 @@ enum conn_state {
 struct conn {
 	struct conns *t;
 	int fd;
-	unsigned slot;
-	uint64_t id; /* unique, never reused, never 0 */
+	unsigned slot; /* its session's, unique among the live ones */
+	uint64_t id;   /* unique, never reused, never 0 */
 	enum conn_state state;
 	uint32_t events; /* registered with epoll */
 	struct session *session;
@@ -51,24 +51,18 @@ struct conns {
 	int64_t now_ms;
 	uint64_t next_id;
 	struct conn *slots[CV_AGENT_CLIENTS_MAX];
-	unsigned free_slots[CV_AGENT_CLIENTS_MAX];
-	size_t nfree;
 };
 
 int
 conns_new(struct broker *b, int epfd, struct conns **out)
 {
 	struct conns *t;
-	unsigned i;
 
 	if ((*out = t = calloc(1, sizeof(*t))) == NULL)
 		return CV_E_NOMEM;
 	t->b = b;
 	t->epfd = epfd;
 	t->next_id = 1;
-	for (i = 0; i < CV_AGENT_CLIENTS_MAX; i++)
-		t->free_slots[i] = CV_AGENT_CLIENTS_MAX - 1 - i;
-	t->nfree = CV_AGENT_CLIENTS_MAX;
 	return 0;
 }
 
@@ -100,7 +94,6 @@ conn_close(struct conn *c)
 	if (c->fd >= 0)
 		(void)close(c->fd); /* epoll forgets it with the last fd */
 	t->slots[c->slot] = NULL;
-	t->free_slots[t->nfree++] = c->slot;
 	free(c->in);
 	free(c);
 }
@@ -306,8 +299,6 @@ conns_add(struct conns *t, int fd, const struct peer_ident *peer)
 	struct conn *c;
 	int r;
 
-	if (t->nfree == 0)
-		return CV_E_BUSY;
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->in = malloc(CONN_IN_MAX)) == NULL) {
 		free(c);
@@ -322,7 +313,7 @@ conns_add(struct conns *t, int fd, const struct peer_ident *peer)
 	c->t = t;
 	c->fd = fd;
 	c->id = t->next_id++;
-	c->slot = t->free_slots[--t->nfree];
+	c->slot = c->session->slot;
 	t->slots[c->slot] = c;
 	c->deadline_ms = t->now_ms + (int64_t)CV_AGENT_IDLE_CONN_S * 1000;
 	c->events = EPOLLIN;

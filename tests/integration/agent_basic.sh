@@ -5,10 +5,6 @@
 # socket directory rules and the audit trail.  Loopback only.
 set -uo pipefail
 
-# shellcheck source=../lib/common.sh
-. "$CV_SOURCE_DIR/tests/lib/common.sh"
-# shellcheck source=../lib/servers.sh
-. "$CV_SOURCE_DIR/tests/lib/servers.sh"
 # shellcheck source=../lib/agent.sh
 . "$CV_SOURCE_DIR/tests/lib/agent.sh"
 

@@ -5,10 +5,6 @@
 # run against a live agent; the built example too.
 set -uo pipefail
 
-# shellcheck source=../lib/common.sh
-. "$CV_SOURCE_DIR/tests/lib/common.sh"
-# shellcheck source=../lib/servers.sh
-. "$CV_SOURCE_DIR/tests/lib/servers.sh"
 # shellcheck source=../lib/agent.sh
 . "$CV_SOURCE_DIR/tests/lib/agent.sh"
 

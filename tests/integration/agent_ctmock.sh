@@ -7,10 +7,6 @@
 # commercetools narrowing for manage_project clients is reported clearly.
 set -uo pipefail
 
-# shellcheck source=../lib/common.sh
-. "$CV_SOURCE_DIR/tests/lib/common.sh"
-# shellcheck source=../lib/servers.sh
-. "$CV_SOURCE_DIR/tests/lib/servers.sh"
 # shellcheck source=../lib/agent.sh
 . "$CV_SOURCE_DIR/tests/lib/agent.sh"
 

@@ -6,10 +6,6 @@
 # log either.  The hook does get the secret on stdin.
 set -uo pipefail
 
-# shellcheck source=../lib/common.sh
-. "$CV_SOURCE_DIR/tests/lib/common.sh"
-# shellcheck source=../lib/servers.sh
-. "$CV_SOURCE_DIR/tests/lib/servers.sh"
 # shellcheck source=../lib/agent.sh
 . "$CV_SOURCE_DIR/tests/lib/agent.sh"
 

@@ -6,10 +6,6 @@
 # others, a hook whose sha256 pin does not match.
 set -uo pipefail
 
-# shellcheck source=../lib/common.sh
-. "$CV_SOURCE_DIR/tests/lib/common.sh"
-# shellcheck source=../lib/servers.sh
-. "$CV_SOURCE_DIR/tests/lib/servers.sh"
 # shellcheck source=../lib/agent.sh
 . "$CV_SOURCE_DIR/tests/lib/agent.sh"
 

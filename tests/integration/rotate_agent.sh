@@ -4,27 +4,11 @@
 # the new generation; without the policy it fails with exit 7 and says to
 # rotate.  An agent-triggered rotation racing `credvault rotate` creates
 # exactly one new client upstream.
-. "$CV_SOURCE_DIR/tests/lib/common.sh"
-. "$CV_SOURCE_DIR/tests/lib/servers.sh"
+. "$CV_SOURCE_DIR/tests/lib/rotate.sh"
 
-MINT="$CV_BUILD_DIR/libexec/oauth2-mint"
-ROT="$CV_BUILD_DIR/libexec/ct-rotate"
 SOCK="$T_DIR/run/agent.sock"
-srv_init "$T_DIR"
-umask 077
+rot_setup
 mkdir -m 0700 "$T_DIR/run"
-
-srv_py - "$T_DIR/clients.json" <<'PY'
-import json, secrets, sys
-def c(cid, scopes):
-    return {"client_id": cid, "client_secret": secrets.token_urlsafe(24),
-            "auth": "basic-raw", "style": "commercetools", "scopes": scopes}
-json.dump({"clients": [c("shop-1", ["view_products:demo"]),
-                       c("admin-1", ["manage_api_clients:demo"])]},
-          open(sys.argv[1], "w"))
-PY
-srv_start_fake fake "$T_DIR/clients.json" --log "$T_DIR/fake.log"
-FAKE="http://127.0.0.1:$SRV_PORT"
 
 cv_init
 printf '%s\n' "$(secret_of admin-1)" | cv add ct-admin --provider commercetools --project-key demo --client-id admin-1 --scope manage_api_clients:demo --auth-url "$FAKE" --api-url "$FAKE" 2>/dev/null

@@ -2,25 +2,9 @@
 # credvault rotate against the strict fake commercetools (token endpoint and
 # API Clients API): the happy path, SIGKILL at every step then resume,
 # provider down, failed verification, manual rotation and abort.
-. "$CV_SOURCE_DIR/tests/lib/common.sh"
-. "$CV_SOURCE_DIR/tests/lib/servers.sh"
+. "$CV_SOURCE_DIR/tests/lib/rotate.sh"
 
-MINT="$CV_BUILD_DIR/libexec/oauth2-mint"
-ROT="$CV_BUILD_DIR/libexec/ct-rotate"
-srv_init "$T_DIR"
-umask 077
-
-srv_py - "$T_DIR/clients.json" <<'PY'
-import json, secrets, sys
-def c(cid, scopes):
-    return {"client_id": cid, "client_secret": secrets.token_urlsafe(24),
-            "auth": "basic-raw", "style": "commercetools", "scopes": scopes}
-json.dump({"clients": [c("shop-1", ["view_products:demo"]),
-                       c("admin-1", ["manage_api_clients:demo"])]},
-          open(sys.argv[1], "w"))
-PY
-srv_start_fake fake "$T_DIR/clients.json" --log "$T_DIR/fake.log"
-FAKE="http://127.0.0.1:$SRV_PORT"
+rot_setup
 
 # Live API clients upstream named like this record's rotations, plus the
 # original one if it still lives.

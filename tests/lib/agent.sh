@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # The token agent under test, against the strict fake token endpoint.
-# Source it after common.sh and servers.sh; it runs nothing by itself.
+# Sourcing it sources common.sh and servers.sh too; it runs nothing by
+# itself.
 # $T is $T_DIR, $MINT the built oauth2-mint, $SOCK the agent's socket.
 #
 #   a_setup                 a vault with hooks.d, the fake (clients ct-shop,
@@ -21,8 +22,10 @@
 #   a_hook_is_safe PATH     whether the agent would run PATH as a hook
 # The fake's counters and secrets: fake_stat and secret_of (servers.sh).
 
-declare -F ok >/dev/null || { echo "agent.sh: source common.sh first" >&2; exit 1; }
-declare -F srv_py >/dev/null || { echo "agent.sh: source servers.sh first" >&2; exit 1; }
+# shellcheck source=common.sh
+declare -F ok >/dev/null || . "$CV_SOURCE_DIR/tests/lib/common.sh"
+# shellcheck source=servers.sh
+declare -F srv_py >/dev/null || . "$CV_SOURCE_DIR/tests/lib/servers.sh"
 
 MINT="$CV_BUILD_DIR/libexec/oauth2-mint"
 T=$T_DIR
