@@ -58,6 +58,17 @@ int cli_parse_u32(const char *s, unsigned long min, unsigned long max,
 /* Print a usage line for the command to stderr and return CV_EXIT_USAGE. */
 int cli_usage(const struct cli *c, const char *usage);
 
+/*
+ * The arguments of a command whose only option is --help and which takes
+ * exactly nargs operands (usage names them, help says the rest): 0 when
+ * the command goes on with argv[optind...], else 1 with the exit code in
+ * *exit_code (0 after printing the help, CV_EXIT_USAGE after a usage
+ * line).
+ */
+int cli_plain_args(const struct cli *c, int argc, char **argv, int nargs,
+    const char *usage, const char *help, int *exit_code)
+    __attribute__((warn_unused_result));
+
 /* ISO 8601 UTC time ("never" for 0) into buf. */
 const char *cli_time(long long t, char *buf, size_t len);
 

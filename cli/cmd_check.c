@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* credvault check: verify keyslots, records and the audit chain. */
-#include <getopt.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "base/err.h"
@@ -31,25 +31,14 @@ check_report(const char *what, const char *subject, int err, void *arg)
 int
 cmd_check(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct check_ctx k = { c, 0 };
 	struct vault *v = NULL;
-	int ch, rc;
+	int rc;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'h') {
-			printf("usage: credvault check\nUnlock the vault and "
-			    "verify every keyslot, every sealed record and "
-			    "the\naudit chain. Exits 6 if anything fails.\n");
-			return 0;
-		}
-		return cli_usage(c, "");
-	}
-	if (optind != argc)
-		return cli_usage(c, "");
+	if (cli_plain_args(c, argc, argv, 0, "",
+	    "Unlock the vault and verify every keyslot, every sealed "
+	    "record and the\naudit chain. Exits 6 if anything fails.\n", &rc))
+		return rc;
 	if ((rc = cli_open_unlocked(c, &v)) != 0)
 		return rc;
 	rc = vault_check(v, check_report, &k);

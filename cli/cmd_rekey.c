@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* credvault rekey: a new vault master key, resealed to every keyslot. */
-#include <getopt.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "base/err.h"
@@ -9,27 +9,15 @@
 int
 cmd_rekey(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct vault *v = NULL;
-	int ch, rc;
+	int rc;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'h') {
-			printf("usage: credvault rekey\nReplace the vault "
-			    "master key: every record and audit entry is "
-			    "resealed and\nevery remaining keyslot receives "
-			    "the new key, in one transaction. Run it\nafter "
-			    "'keyslot remove' so the removed member's copy of "
-			    "the old key is useless.\n");
-			return 0;
-		}
-		return cli_usage(c, "");
-	}
-	if (optind != argc)
-		return cli_usage(c, "");
+	if (cli_plain_args(c, argc, argv, 0, "",
+	    "Replace the vault master key: every record and audit entry is "
+	    "resealed and\nevery remaining keyslot receives the new key, "
+	    "in one transaction. Run it\nafter 'keyslot remove' so the "
+	    "removed member's copy of the old key is useless.\n", &rc))
+		return rc;
 	if ((rc = cli_open_unlocked(c, &v)) != 0)
 		return rc;
 	rc = vault_rekey(v);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* credvault reveal: print the active secret exactly once. */
-#include <getopt.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -10,27 +9,16 @@
 int
 cmd_reveal(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct secbuf *secret = NULL;
 	struct vault *v = NULL;
 	const char *name;
-	int ch, rc;
+	int rc;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'h') {
-			printf("usage: credvault reveal NAME\nPrint the active "
-			    "secret of NAME. This works once: the reveal is "
-			    "committed\nto the vault and its audit log before "
-			    "the secret is printed.\n");
-			return 0;
-		}
-		return cli_usage(c, "NAME");
-	}
-	if (optind + 1 != argc)
-		return cli_usage(c, "NAME");
+	if (cli_plain_args(c, argc, argv, 1, "NAME",
+	    "Print the active secret of NAME. This works once: the reveal "
+	    "is committed\nto the vault and its audit log before the "
+	    "secret is printed.\n", &rc))
+		return rc;
 	name = argv[optind];
 	if ((rc = cli_open_unlocked(c, &v)) != 0)
 		return rc;

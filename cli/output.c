@@ -2,6 +2,7 @@
 /* Error reporting, number parsing and time formatting for the CLI. */
 #include "cli/cli.h"
 
+#include <getopt.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -106,6 +107,33 @@ cli_usage(const struct cli *c, const char *usage)
 	fprintf(stderr, "usage: credvault [global options] %s %s\n",
 	    c->cmd != NULL ? c->cmd : "", usage);
 	return CV_EXIT_USAGE;
+}
+
+int
+cli_plain_args(const struct cli *c, int argc, char **argv, int nargs,
+    const char *usage, const char *help, int *exit_code)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	*exit_code = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			printf("usage: credvault %s%s%s\n%s", c->cmd,
+			    usage[0] != '\0' ? " " : "", usage, help);
+			return 1;
+		}
+		*exit_code = cli_usage(c, usage);
+		return 1;
+	}
+	if (optind + nargs != argc) {
+		*exit_code = cli_usage(c, usage);
+		return 1;
+	}
+	return 0;
 }
 
 const char *
