@@ -230,7 +230,7 @@ ctr_cleanup(const struct ctapi *api, const char *name,
 	struct ctjson_matches gone = { 0 };
 	struct ctapi_status st;
 
-	if (ctapi_remaining(api->deadline_at) == 0) {
+	if (http_remaining(api->deadline_at) == 0) {
 		log_put(LOG_ERR, "main", "record %s: no time left to check for an API "
 		    "client named \"%s\"; the next attempt replaces it", name,
 		    client_name);
@@ -527,7 +527,7 @@ main(int argc, char **argv)
 	api.base = base;
 	api.admin = req.admin_token;
 	api.cafile = args.cafile;
-	api.deadline_at = ctapi_deadline(args.timeout_ms);
+	api.deadline_at = http_deadline(args.timeout_ms);
 	api.retries = args.retries;
 	code = del ? ctr_retire(&req, &api, name) :
 	             ctr_rotate(&req, &api, name);
