@@ -5,64 +5,30 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-
-#include <curl/curl.h>
 
 #include "base/log.h"
 #include "hookkit/http.h"
 #include "base/err.h"
 #include "base/banned.h"
 
-static long
-ctapi_now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0; /* cannot fail for CLOCK_MONOTONIC on Linux */
-	return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-long
-ctapi_deadline(long timeout_ms)
-{
-	return ctapi_now_ms() + timeout_ms;
-}
-
-long
-ctapi_remaining(long deadline_at)
-{
-	long left = deadline_at - ctapi_now_ms();
-
-	return left > 0 ? left : 0;
-}
+/* What a project key may be made of: it goes into the URL path. */
+#define CTAPI_KEY_CHARS \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 static int
 ctapi_is_project_key(const char *s)
 {
-	size_t i, n = strlen(s);
+	size_t n = strlen(s);
 
-	if (n == 0 || n > CV_PROJECT_KEY_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		        (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return 0;
-	}
-	return 1;
+	return n > 0 && n <= CV_PROJECT_KEY_MAX &&
+	    strspn(s, CTAPI_KEY_CHARS) == n;
 }
 
 int
 ctapi_base_url(const char *api_url, const char *project_key, char *out,
     size_t outsz, char *why, size_t whysz)
 {
-	CURLU *u = NULL;
-	char *path = NULL, *url = NULL, *query = NULL;
-	char newpath[CV_URL_MAX + 1];
-	size_t n;
-	int r;
+	char path[CV_PROJECT_KEY_MAX + sizeof("//api-clients")];
 
 	out[0] = '\0';
 	if (!ctapi_is_project_key(project_key)) {
@@ -70,44 +36,9 @@ ctapi_base_url(const char *api_url, const char *project_key, char *out,
 		    "characters from [A-Za-z0-9_-]", CV_PROJECT_KEY_MAX);
 		return CV_E_INVALID;
 	}
-	if ((r = http_url_check(api_url, NULL, why, whysz)) != 0)
-		return r;
-	r = CV_E_INVALID;
-	if ((u = curl_url()) == NULL) {
-		r = CV_E_NOMEM;
-		(void)snprintf(why, whysz, "out of memory");
-		goto out;
-	}
-	if (curl_url_set(u, CURLUPART_URL, api_url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-		(void)snprintf(why, whysz, "api_url is not a valid URL");
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_NO_QUERY) {
-		(void)snprintf(why, whysz, "api_url must not have a query: it "
-		    "is the API's base URL");
-		goto out;
-	}
-	n = strlen(path);
-	if (n > 0 && path[n - 1] == '/')
-		n--;
-	if (snprintf(newpath, sizeof(newpath), "%.*s/%s/api-clients", (int)n,
-	        path, project_key) >= (int)sizeof(newpath) ||
-	    curl_url_set(u, CURLUPART_PATH, newpath, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK ||
-	    strlen(url) >= outsz) {
-		(void)snprintf(why, whysz, "api_url is too long or not valid");
-		goto out;
-	}
-	memcpy(out, url, strlen(url) + 1);
-	if ((r = http_url_check(out, NULL, why, whysz)) != 0)
-		out[0] = '\0';
-out:
-	curl_free(query);
-	curl_free(url);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return r;
+	(void)snprintf(path, sizeof(path), "/%s/api-clients", project_key);
+	return http_url_append(api_url, path, "api_url", "the API's base URL",
+	    out, outsz, why, whysz);
 }
 
 void
@@ -145,7 +76,7 @@ ctapi_perform(const struct ctapi *api, enum http_method method,
     struct http_response *resp, struct ctapi_status *st)
 {
 	struct http_request req = { 0 };
-	long left = ctapi_remaining(api->deadline_at);
+	long left = http_remaining(api->deadline_at);
 	int r;
 
 	resp->body = NULL;
@@ -189,25 +120,25 @@ ctapi_perform(const struct ctapi *api, enum http_method method,
 	return 0;
 }
 
+/*
+ * After ctapi_perform() brought an answer: 1 when it is 2xx, else 0 with
+ * st saying what the API answered (ctjson_error_parse).
+ */
 static int
-ctapi_is_2xx(long status)
-{
-	return status >= 200 && status < 300;
-}
-
-/* st from a non-2xx answer (ctjson_error_parse). */
-static void
-ctapi_answer_error(const struct ctapi *api, const struct http_response *resp,
+ctapi_answer_ok(const struct ctapi *api, const struct http_response *resp,
     struct ctapi_status *st)
 {
 	struct ctjson_error e;
 
+	if (resp->status >= 200 && resp->status < 300)
+		return 1;
 	ctjson_error_parse(resp->status, resp->body->data, resp->body->len,
 	    api->admin, &e);
 	ctapi_fail(st, e.kind == CTJSON_CONFLICT ? CTAPI_CONFLICT :
 	    e.kind == CTJSON_UNUSABLE ? CTAPI_BAD_REPLY : CTAPI_REJECTED,
 	    e.code, "%s", e.description);
 	st->http_status = resp->status;
+	return 0;
 }
 
 /* Percent-encode s (every byte but RFC 3986 unreserved) into dst. */
@@ -221,9 +152,7 @@ ctapi_pct_encode(char *dst, size_t dstsz, const char *s)
 		unsigned char c = (unsigned char)*s;
 		if (o + 4 > dstsz)
 			return CV_E_TOOBIG;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
+		if (strchr(CTJSON_UNRESERVED, c) != NULL) {
 			dst[o++] = (char)c;
 		} else {
 			dst[o++] = '%';
@@ -268,12 +197,9 @@ ctapi_find_pages(const struct ctapi *api, const char *name, int use_where,
 			return CV_E_INVALID;
 		}
 		r = ctapi_perform(api, HTTP_GET, url, NULL, 1, &resp, st);
-		if (r != 0 || st->outcome != CTAPI_OK)
+		if (r != 0 || st->outcome != CTAPI_OK ||
+		    !ctapi_answer_ok(api, &resp, st))
 			goto out;
-		if (!ctapi_is_2xx(resp.status)) {
-			ctapi_answer_error(api, &resp, st);
-			goto out;
-		}
 		r = ctjson_page_parse(resp.body->data, resp.body->len, name, m,
 		    &count, why, sizeof(why));
 		if (r != 0) {
@@ -349,8 +275,7 @@ ctapi_create(const struct ctapi *api, const char *name, const char *scope,
 	r = ctapi_perform(api, HTTP_POST, api->base, body, 0, &resp, st);
 	if (r != 0 || st->outcome != CTAPI_OK)
 		goto out;
-	if (!ctapi_is_2xx(resp.status)) {
-		ctapi_answer_error(api, &resp, st);
+	if (!ctapi_answer_ok(api, &resp, st)) {
 		/* A server error after the POST arrived: whether the client
 		 * was made is unknown, and the POST is not sent again. */
 		if (resp.status >= 500)
@@ -396,8 +321,7 @@ ctapi_confirm_gone(const struct ctapi *api, struct ctapi_status *st)
 	r = ctapi_perform(api, HTTP_GET, url, NULL, 1, &resp, st);
 	if (r != 0 || st->outcome != CTAPI_OK)
 		goto out;
-	if (!ctapi_is_2xx(resp.status)) {
-		ctapi_answer_error(api, &resp, st);
+	if (!ctapi_answer_ok(api, &resp, st)) {
 		if (st->outcome == CTAPI_BAD_REPLY || resp.status == 404)
 			ctapi_fail(st, CTAPI_BAD_REPLY, "invalid_response",
 			    "DELETE answered 404, and so did the API Clients "
@@ -446,8 +370,7 @@ ctapi_delete(const struct ctapi *api, const char *id,
 		r = ctapi_confirm_gone(api, st);
 		goto out;
 	}
-	if (!ctapi_is_2xx(resp.status))
-		ctapi_answer_error(api, &resp, st);
+	(void)ctapi_answer_ok(api, &resp, st);
 out:
 	http_response_clear(&resp);
 	return r;

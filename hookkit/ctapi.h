@@ -18,10 +18,10 @@
  * API client's id is its OAuth2 client_id; its secret is in the create
  * response only.  Names are unique per project.
  *
- * Answers are checked by ctjson.h.  Every function here needs
- * jansson on the wiping allocator,
- * secmem_init() and http_init() first.  No
- * error_description ever holds a secret or a token.
+ * Answers are checked by ctjson.h.  Every function here needs jansson on
+ * the wiping allocator, secmem_init() and http_init() first.  Pointer
+ * arguments are borrowed for the call only; results go into the caller's
+ * structs.  No error_description ever holds a secret or a token.
  */
 
 /* How to reach the API.  Everything is borrowed for each call. */
@@ -29,7 +29,7 @@ struct ctapi {
 	const char *base;           /* from ctapi_base_url() */
 	const struct secbuf *admin; /* Bearer token: manage_api_clients */
 	const char *cafile;         /* NULL: the system CA store */
-	long deadline_at;           /* from ctapi_deadline(): all calls */
+	long deadline_at;           /* from http_deadline(): all calls */
 	unsigned retries;           /* per call, as http_request.retries */
 };
 
@@ -61,12 +61,6 @@ struct ctapi_status {
 int ctapi_base_url(const char *api_url, const char *project_key, char *out,
     size_t outsz, char *why, size_t whysz)
     __attribute__((warn_unused_result));
-
-/* The absolute deadline for calls that must all end within timeout_ms. */
-long ctapi_deadline(long timeout_ms);
-
-/* Milliseconds left before deadline_at; 0 when none. */
-long ctapi_remaining(long deadline_at);
 
 /*
  * The ids of every API client named exactly name, read page by page

@@ -5,38 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/log.h"
 #include "hookkit/oauth.h"
 #include "base/err.h"
 #include "base/banned.h"
 
-static int
-ctjson_is_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	    c == '~';
-}
-
-/* RFC 6749 appendix A.7 error characters, narrowed as oauth.c does. */
-static int
-ctjson_is_code_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
-}
-
 int
 ctjson_is_id(const char *s)
 {
-	size_t i, n = strlen(s);
+	size_t n = strlen(s);
 
-	if (n == 0 || n > CV_CLIENT_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!ctjson_is_unreserved((unsigned char)s[i]))
-			return 0;
-	return 1;
+	return n > 0 && n <= CV_CLIENT_ID_MAX &&
+	    strspn(s, CTJSON_UNRESERVED) == n;
 }
 
 int
@@ -63,69 +42,22 @@ ctjson_client_clear(struct ctjson_client *c)
 	c->scope[0] = '\0';
 }
 
-static const char *
-ctjson_str(json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* Does s[0..n) contain the token?  Constant time per comparison. */
-static int
-ctjson_mentions(const char *s, size_t n, const struct secbuf *token)
-{
-	size_t i;
-
-	if (token == NULL || token->len == 0 || token->len > n)
-		return 0;
-	for (i = 0; i + token->len <= n; i++)
-		if (secmem_equal(s + i, token->data, token->len))
-			return 1;
-	return 0;
-}
-
-static int
-ctjson_is_code(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > CV_OAUTH_ERROR_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!ctjson_is_code_char((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
 void
 ctjson_error_parse(long status, const unsigned char *p, size_t n,
     const struct secbuf *token, struct ctjson_error *e)
 {
+	struct oauth_error found;
 	json_error_t jerr;
-	json_t *root, *first;
-	const char *code = NULL, *desc = NULL;
+	json_t *root;
+	const char *code = found.code, *desc = found.description;
 
 	e->kind = CTJSON_REJECTED;
 	e->code[0] = '\0';
 	e->description[0] = '\0';
 	root = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, &jerr);
-	if (json_is_object(root)) {
-		code = ctjson_str(root, "error");
-		desc = ctjson_str(root, "error_description");
-		first = json_array_get(json_object_get(root, "errors"), 0);
-		if (json_is_object(first)) {
-			if (code == NULL)
-				code = ctjson_str(first, "code");
-			if (desc == NULL)
-				desc = ctjson_str(first, "message");
-		}
-		if (desc == NULL)
-			desc = ctjson_str(root, "message");
-	}
-	/* The code is logged and passed on too: never the token. */
-	if (code != NULL && ctjson_is_code(code) &&
-	    !ctjson_mentions(code, strlen(code), token)) {
+	oauth_error_read(root, token, "(the API's description was withheld: "
+	    "it contained the admin token)", &found);
+	if (code[0] != '\0') {
 		if (strcmp(code, "DuplicateField") == 0)
 			e->kind = CTJSON_CONFLICT;
 	} else if (status == 400) {
@@ -137,7 +69,7 @@ ctjson_error_parse(long status, const unsigned char *p, size_t n,
 	} else {
 		e->kind = CTJSON_UNUSABLE;
 		code = "invalid_response";
-		desc = NULL;
+		desc = "";
 		(void)snprintf(e->description, sizeof(e->description),
 		    status >= 300 && status < 400 ?
 		        "the API answered HTTP %ld (a redirect); redirects are "
@@ -146,20 +78,15 @@ ctjson_error_parse(long status, const unsigned char *p, size_t n,
 		        "check api_url and project_key", status);
 	}
 	(void)snprintf(e->code, sizeof(e->code), "%s", code);
-	if (desc != NULL && desc[0] != '\0') {
-		if (ctjson_mentions(desc, strlen(desc), token))
-			(void)snprintf(e->description, sizeof(e->description),
-			    "(the API's description was withheld: it "
-			    "contained the admin token)");
-		else
-			log_clean(e->description, sizeof(e->description),
-			    desc, strlen(desc));
-	}
+	if (desc[0] != '\0')
+		(void)snprintf(e->description, sizeof(e->description), "%s",
+		    desc);
 	if (e->description[0] == '\0')
 		(void)snprintf(e->description, sizeof(e->description),
 		    "the API answered HTTP %ld with error %s", status, e->code);
 	json_decref(root);
 	secmem_wipe(&jerr, sizeof(jerr));
+	secmem_wipe(&found, sizeof(found));
 }
 
 /* A printable string member of at most max bytes into dst. */

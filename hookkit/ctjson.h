@@ -18,7 +18,8 @@
  * parsers check types and sizes, and their reasons ("why") never quote a
  * secret, a token, or the text near a JSON syntax error.  All functions
  * need jansson on the wiping allocator.  No I/O here (see ctapi.h), so all of it is
- * fuzzed (fuzz/fuzz_rotate_reply.c).
+ * fuzzed (fuzz/fuzz_rotate_reply.c).  Input pointers are borrowed for the
+ * call only; what is returned is said per function.
  */
 
 /* An APIClient as the create call returns it.  Release with
@@ -49,8 +50,13 @@ struct ctjson_error {
 	char description[CV_OAUTH_ERROR_DESC_MAX];   /* printable, never "" */
 };
 
+/* RFC 3986 unreserved characters: an API client id is made of them, so
+ * it goes into a URL path as it is. */
+#define CTJSON_UNRESERVED \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+
 /* Is s an API client id we put into a URL: 1..CV_CLIENT_ID_MAX bytes of
- * [A-Za-z0-9._~-] (RFC 3986 unreserved)? */
+ * [A-Za-z0-9._~-] (CTJSON_UNRESERVED)? */
 int ctjson_is_id(const char *s);
 
 /* Is s a name we can create and look up: 1..CV_CT_CLIENT_NAME_MAX bytes
@@ -85,13 +91,13 @@ int ctjson_page_parse(const unsigned char *p, size_t n, const char *name,
     __attribute__((warn_unused_result));
 
 /*
- * Read a non-2xx answer with HTTP status into e: the code from "error",
- * else commercetools' "errors"[0].code (when it is [A-Za-z0-9._-]{1,64}
- * and does not contain token), else one derived from the status (400
+ * Read a non-2xx answer p[0..n) with HTTP status into e, as
+ * oauth_error_read() does with token as the secret (token may be NULL):
+ * the body's error code, else one derived from the status (400
  * invalid_request, 401 invalid_token, 403 insufficient_scope, otherwise
- * invalid_response and CTJSON_UNUSABLE); the description from
- * "error_description", else "errors"[0].message, else "message", made
- * printable, and withheld if it contains token (which may be NULL).
+ * invalid_response and CTJSON_UNUSABLE, ignoring the body's description);
+ * the body's description, printable and never holding token, else one
+ * made up from the status.
  */
 void ctjson_error_parse(long status, const unsigned char *p, size_t n,
     const struct secbuf *token, struct ctjson_error *e);

@@ -3,7 +3,6 @@
 #include "hookkit/hookio.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -337,21 +336,4 @@ hookio_reply_write(int fd, const json_t *obj)
 out:
 	secbuf_free(&sb);
 	return r;
-}
-
-int
-hookio_parse_ulong(const char *s, unsigned long min, unsigned long max,
-    unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return CV_E_INVALID;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return CV_E_INVALID;
-	*out = v;
-	return 0;
 }

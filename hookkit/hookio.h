@@ -14,7 +14,7 @@
 
 /*
  * One decoded request.  Text fields are NUL-terminated, bounded by the
- * limits in vault/limits.h, free of control characters, and "" when the
+ * limits in base/limits.h, free of control characters, and "" when the
  * request left them out.  secret and admin_token are owned (secbuf_free
  * via hookio_request_clear) and NULL when the request had none.
  *
@@ -57,8 +57,9 @@ int hookio_read(int fd, struct secbuf **out) __attribute__((warn_unused_result))
 /*
  * Decode one request object from in[0..n).  Version must be 1; record must
  * be an object; unknown members are ignored for forward compatibility.
- * req is cleared on entry.  On CV_E_INVALID, why says which member is wrong
- * without quoting any input.  The caller clears req in every case.
+ * req is cleared on entry and copies what it keeps: in may be wiped and
+ * freed once this returns.  On CV_E_INVALID, why says which member is
+ * wrong without quoting any input.  The caller clears req in every case.
  */
 int hookio_request_decode(const unsigned char *in, size_t n,
     struct hookio_request *req, char *why, size_t whysz)
@@ -71,16 +72,12 @@ void hookio_request_init(struct hookio_request *req);
 void hookio_request_clear(struct hookio_request *req);
 
 /*
- * Write obj as one compact JSON line to fd.  The text is rendered into a
- * secbuf (replies carry tokens and secrets) and wiped afterwards.
+ * Write obj (borrowed; still the caller's) as one compact JSON line to
+ * fd.  The text is rendered into a secbuf (replies carry tokens and
+ * secrets) and wiped afterwards.
  * 0, CV_E_TOOBIG over CV_HOOK_OUTPUT_MAX, or CV_E_IO.
  */
 int hookio_reply_write(int fd, const json_t *obj)
     __attribute__((warn_unused_result));
-
-/* Parse "N" as a decimal in [min, max] (no sign, spaces or suffix): a
- * hook argument such as timeout= or retries=.  0 or CV_E_INVALID. */
-int hookio_parse_ulong(const char *s, unsigned long min, unsigned long max,
-    unsigned long *out) __attribute__((warn_unused_result));
 
 #endif

@@ -42,6 +42,20 @@ http_now_ms(void)
 	return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+long
+http_deadline(long timeout_ms)
+{
+	return http_now_ms() + timeout_ms;
+}
+
+long
+http_remaining(long deadline_at)
+{
+	long left = deadline_at - http_now_ms();
+
+	return left > 0 ? left : 0;
+}
+
 static void
 http_sleep_ms(long ms)
 {
@@ -209,6 +223,57 @@ http_url_check(const char *url, int *plain, char *why, size_t whysz)
 	curl_url_cleanup(u);
 	if (r == 0 && plain != NULL)
 		*plain = p;
+	return r;
+}
+
+int
+http_url_append(const char *base, const char *path, const char *what,
+    const char *role, char *out, size_t outsz, char *why, size_t whysz)
+{
+	CURLU *u = NULL;
+	char *oldpath = NULL, *query = NULL, *url = NULL;
+	char newpath[CV_URL_MAX + 1];
+	size_t n;
+	int plain, r;
+
+	out[0] = '\0';
+	if ((r = http_url_parse(base, &u, &plain, why, whysz)) != 0)
+		goto out;
+	r = CV_E_INVALID;
+	if (curl_url_get(u, CURLUPART_PATH, &oldpath, 0) != CURLUE_OK) {
+		(void)snprintf(why, whysz, "%s is not a valid URL", what);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_NO_QUERY) {
+		(void)snprintf(why, whysz, "%s must not have a query: it is %s",
+		    what, role);
+		goto out;
+	}
+	n = strlen(oldpath);
+	if (n > 0 && oldpath[n - 1] == '/')
+		n--;
+	if (snprintf(newpath, sizeof(newpath), "%.*s%s", (int)n, oldpath,
+	        path) >= (int)sizeof(newpath)) {
+		(void)snprintf(why, whysz, "%s too long", what);
+		goto out;
+	}
+	if (curl_url_set(u, CURLUPART_PATH, newpath, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
+		(void)snprintf(why, whysz, "%s is not a valid URL", what);
+		goto out;
+	}
+	if (strlen(url) >= outsz) {
+		(void)snprintf(why, whysz, "%s too long", what);
+		goto out;
+	}
+	memcpy(out, url, strlen(url) + 1);
+	if ((r = http_url_check(out, NULL, why, whysz)) != 0)
+		out[0] = '\0';
+out:
+	curl_free(url);
+	curl_free(query);
+	curl_free(oldpath);
+	curl_url_cleanup(u);
 	return r;
 }
 
@@ -437,7 +502,7 @@ http_perform(const struct http_request *req, struct http_response *resp)
 	resp->attempts = 0;
 	resp->detail[0] = '\0';
 	errbuf[0] = '\0';
-	deadline = http_now_ms() + req->deadline_ms;
+	deadline = http_deadline(req->deadline_ms);
 	http_url_shown(shown, sizeof(shown), req->url);
 
 	r = http_url_parse(req->url, &u, &ctx.plain, resp->detail,
@@ -459,8 +524,8 @@ http_perform(const struct http_request *req, struct http_response *resp)
 		goto out;
 
 	for (attempt = 0;; attempt++) {
-		remaining = deadline - http_now_ms();
-		if (remaining <= 0) {
+		remaining = http_remaining(deadline);
+		if (remaining == 0) {
 			(void)snprintf(resp->detail, sizeof(resp->detail),
 			    "%s %s: no time left after %u attempt(s)",
 			    http_method_name(req->method), shown,
@@ -555,7 +620,7 @@ http_perform(const struct http_request *req, struct http_response *resp)
 			if (retry_after * 1000 > delay)
 				delay = (long)retry_after * 1000L;
 		}
-		if (http_now_ms() + delay >= deadline) {
+		if (delay >= http_remaining(deadline)) {
 			(void)snprintf(resp->detail, sizeof(resp->detail),
 			    "%s %s: %s after %u attempt(s), no time left to "
 			    "retry", http_method_name(req->method), shown, why,

@@ -15,7 +15,9 @@
  * to is loopback too.  No user info or fragment in URLs, no redirects, no
  * proxies, no cookies, no compression, TLS 1.2 or later.
  *
- * Requires http_init() first.
+ * Requires http_init() first.  Every pointer argument is borrowed for the
+ * call only; nothing here keeps one.  Reasons and details are written into
+ * the caller's buffers, NUL-terminated.
  */
 
 /*
@@ -36,6 +38,27 @@ void http_cleanup(void);
  */
 int http_url_check(const char *url, int *plain, char *why, size_t whysz)
     __attribute__((warn_unused_result));
+
+/*
+ * base with path appended to its path, after one trailing slash of that
+ * path is dropped, into out (outsz bytes): "https://h/v1/" and
+ * "/oauth/token" give "https://h/v1/oauth/token".  base must pass
+ * http_url_check() and carry no query; so must the result.  Reasons name
+ * base as what ("auth_url") and say what it is as role ("the
+ * authorization server's base URL").  0, else CV_E_INVALID or CV_E_NOMEM
+ * with a reason in why (whysz bytes) and out "".
+ */
+int http_url_append(const char *base, const char *path, const char *what,
+    const char *role, char *out, size_t outsz, char *why, size_t whysz)
+    __attribute__((warn_unused_result));
+
+/*
+ * Deadlines on the monotonic clock, in milliseconds: http_deadline() is
+ * the point timeout_ms from now, http_remaining() what is left of one
+ * (0 once it has passed).
+ */
+long http_deadline(long timeout_ms);
+long http_remaining(long deadline_at);
 
 enum http_method {
 	HTTP_GET,

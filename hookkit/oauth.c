@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "hookkit/form.h"
@@ -132,67 +131,21 @@ int
 oauth_endpoint(enum oauth_style style, const char *auth_url, char *out,
     size_t outsz, char *why, size_t whysz)
 {
-	CURLU *u = NULL;
-	char *path = NULL, *url = NULL, *query = NULL;
-	char newpath[CV_URL_MAX + 1];
-	size_t n;
-	int r = CV_E_INVALID;
+	int r;
 
 	out[0] = '\0';
+	if (style != OAUTH_GENERIC)
+		return http_url_append(auth_url, "/oauth/token", "auth_url",
+		    "the authorization server's base URL", out, outsz, why,
+		    whysz);
 	if ((r = http_url_check(auth_url, NULL, why, whysz)) != 0)
-		goto out;
-	r = CV_E_INVALID;
-	if (style == OAUTH_GENERIC) {
-		if (strlen(auth_url) >= outsz) {
-			(void)snprintf(why, whysz, "auth_url too long");
-			goto out;
-		}
-		memcpy(out, auth_url, strlen(auth_url) + 1);
-		r = 0;
-		goto out;
-	}
-	if ((u = curl_url()) == NULL) {
-		r = CV_E_NOMEM;
-		goto out;
-	}
-	if (curl_url_set(u, CURLUPART_URL, auth_url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-		(void)snprintf(why, whysz, "auth_url is not a valid URL");
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_NO_QUERY) {
-		(void)snprintf(why, whysz, "auth_url must not have a query: "
-		    "it is the authorization server's base URL");
-		goto out;
-	}
-	n = strlen(path);
-	if (n > 0 && path[n - 1] == '/')
-		n--;
-	if (snprintf(newpath, sizeof(newpath), "%.*s/oauth/token", (int)n,
-	        path) >= (int)sizeof(newpath)) {
+		return r;
+	if (strlen(auth_url) >= outsz) {
 		(void)snprintf(why, whysz, "auth_url too long");
-		goto out;
+		return CV_E_INVALID;
 	}
-	if (curl_url_set(u, CURLUPART_PATH, newpath, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
-		(void)snprintf(why, whysz, "auth_url is not a valid URL");
-		goto out;
-	}
-	if (strlen(url) >= outsz) {
-		(void)snprintf(why, whysz, "auth_url too long");
-		goto out;
-	}
-	memcpy(out, url, strlen(url) + 1);
-	if ((r = http_url_check(out, NULL, why, whysz)) != 0)
-		out[0] = '\0';
-out:
-	curl_free(query);
-	curl_free(url);
-	curl_free(path);
-	curl_url_cleanup(u);
-	if (r == CV_E_NOMEM)
-		(void)snprintf(why, whysz, "out of memory");
-	return r;
+	memcpy(out, auth_url, strlen(auth_url) + 1);
+	return 0;
 }
 
 void
@@ -243,24 +196,6 @@ oauth_mentions_secret(const char *s, size_t n, const struct secbuf *secret)
 	return 0;
 }
 
-/* A provider's error text, made printable, bounded and secret-free. */
-static void
-oauth_set_description(struct oauth_result *res, const char *desc,
-    const struct secbuf *secret)
-{
-	size_t n = strlen(desc);
-
-	if (oauth_mentions_secret(desc, n, secret)) {
-		(void)snprintf(res->error_description,
-		    sizeof(res->error_description),
-		    "(the provider's description was withheld: it contained "
-		    "the client secret)");
-		return;
-	}
-	log_clean(res->error_description, sizeof(res->error_description),
-	    desc, n);
-}
-
 static int
 oauth_is_error_code(const char *s)
 {
@@ -282,51 +217,59 @@ oauth_json_str(json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* "error"/"error_description" (RFC 6749 section 5.2), else commercetools'
- * "errors"[0].code/.message, else "message".  Returns the code or NULL. */
-static const char *
-oauth_error_fields(json_t *root, const char **desc)
+void
+oauth_error_read(json_t *root, const struct secbuf *secret,
+    const char *withheld, struct oauth_error *e)
 {
-	const char *code, *msg;
+	const char *code = NULL, *desc = NULL;
 	json_t *first;
 
-	*desc = NULL;
+	e->code[0] = '\0';
+	e->description[0] = '\0';
 	if (!json_is_object(root))
-		return NULL;
+		return;
 	code = oauth_json_str(root, "error");
-	msg = oauth_json_str(root, "error_description");
+	desc = oauth_json_str(root, "error_description");
 	first = json_array_get(json_object_get(root, "errors"), 0);
 	if (json_is_object(first)) {
 		if (code == NULL)
 			code = oauth_json_str(first, "code");
-		if (msg == NULL)
-			msg = oauth_json_str(first, "message");
+		if (desc == NULL)
+			desc = oauth_json_str(first, "message");
 	}
-	if (msg == NULL)
-		msg = oauth_json_str(root, "message");
-	*desc = msg;
-	return code;
+	if (desc == NULL)
+		desc = oauth_json_str(root, "message");
+
+	/* A code is logged and passed on like the description: one that
+	 * echoes the secret is no code. */
+	if (code != NULL && oauth_is_error_code(code) &&
+	    !oauth_mentions_secret(code, strlen(code), secret))
+		(void)snprintf(e->code, sizeof(e->code), "%s", code);
+	if (desc == NULL)
+		return;
+	if (oauth_mentions_secret(desc, strlen(desc), secret))
+		(void)snprintf(e->description, sizeof(e->description), "%s",
+		    withheld);
+	else
+		log_clean(e->description, sizeof(e->description), desc,
+		    strlen(desc));
 }
 
 static void
 oauth_parse_error(long status, json_t *root, const struct secbuf *secret,
     struct oauth_result *res)
 {
-	const char *code, *desc;
+	struct oauth_error e;
 
-	code = oauth_error_fields(root, &desc);
-	/* A code is logged and passed on like the description: one that
-	 * echoes the secret is no code. */
-	if (code != NULL && oauth_is_error_code(code) &&
-	    !oauth_mentions_secret(code, strlen(code), secret)) {
-		oauth_fail(res, OAUTH_REJECTED, code, "%s", "");
-		if (desc != NULL)
-			oauth_set_description(res, desc, secret);
-		if (res->error_description[0] == '\0')
-			(void)snprintf(res->error_description,
-			    sizeof(res->error_description),
-			    "token endpoint answered HTTP %ld with error %s",
-			    status, code);
+	oauth_error_read(root, secret, "(the provider's description was "
+	    "withheld: it contained the client secret)", &e);
+	if (e.code[0] != '\0') {
+		if (e.description[0] != '\0')
+			oauth_fail(res, OAUTH_REJECTED, e.code, "%s",
+			    e.description);
+		else
+			oauth_fail(res, OAUTH_REJECTED, e.code, "token endpoint "
+			    "answered HTTP %ld with error %s", status, e.code);
 		return;
 	}
 	if (status == 401)

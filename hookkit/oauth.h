@@ -5,8 +5,16 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "crypto/secmem.h"
 #include "base/limits.h"
+
+/*
+ * Every pointer argument is borrowed for the call only, and nothing here
+ * keeps one; the results go into the caller's buffers and structs.
+ * Functions that touch JSON need jansson on the wiping allocator.
+ */
 
 /* How a provider wants the token request shaped. */
 enum oauth_style {
@@ -112,5 +120,24 @@ int oauth_reply_parse(long status, const unsigned char *p, size_t n,
 
 /* Wipe and free the token, reset every field. */
 void oauth_result_clear(struct oauth_result *res);
+
+/* What an error answer says, as oauth_error_read() finds it. */
+struct oauth_error {
+	char code[CV_OAUTH_ERROR_MAX + 1];         /* "" when none usable */
+	char description[CV_OAUTH_ERROR_DESC_MAX]; /* printable; "" when none */
+};
+
+/*
+ * Read an error answer, parsed into root (which may be NULL or not an
+ * object: then e is empty), the way OAuth2 servers and the commercetools
+ * APIs write them: the code from "error" (RFC 6749 section 5.2), else
+ * "errors"[0].code, when it is 1..CV_OAUTH_ERROR_MAX characters from
+ * [A-Za-z0-9._-] (RFC 6749 appendix A.7, narrowed) and free of secret; the
+ * description from "error_description", else "errors"[0].message, else
+ * "message", made printable and cut to fit, or withheld in its place when
+ * it contains secret.  secret may be NULL.
+ */
+void oauth_error_read(json_t *root, const struct secbuf *secret,
+    const char *withheld, struct oauth_error *e);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for hooks/bin/ctapi: URLs, deadlines, refused calls. */
+/* Unit tests for hookkit/ctapi: URLs, deadlines, refused calls. */
 #include <stdio.h>
 #include <string.h>
 
@@ -50,11 +50,11 @@ test_base_url(void)
 static void
 test_deadline(void)
 {
-	long d = ctapi_deadline(5000);
+	long d = http_deadline(5000);
 
-	ASSERT_TRUE(ctapi_remaining(d) > 4000);
-	ASSERT_TRUE(ctapi_remaining(d) <= 5000);
-	ASSERT_INT_EQ(ctapi_remaining(ctapi_deadline(-1)), 0);
+	ASSERT_TRUE(http_remaining(d) > 4000);
+	ASSERT_TRUE(http_remaining(d) <= 5000);
+	ASSERT_INT_EQ(http_remaining(http_deadline(-1)), 0);
 }
 
 /* Calls refused before any network access. */
@@ -68,13 +68,13 @@ test_refused(void)
 	struct ctjson_client c;
 	struct ctapi_status st;
 
-	api.deadline_at = ctapi_deadline(2000);
+	api.deadline_at = http_deadline(2000);
 	ASSERT_INT_EQ(ctapi_delete(&api, "a/../b", &st), CV_E_INVALID);
 	ASSERT_INT_EQ(ctapi_find(&api, "a\"b", &m, &st), CV_E_INVALID);
 	c.secret = NULL;
 	ASSERT_INT_EQ(ctapi_create(&api, "n", "", &c, &st), CV_E_INVALID);
 	/* No time left: nothing is sent. */
-	api.deadline_at = ctapi_deadline(0);
+	api.deadline_at = http_deadline(0);
 	ASSERT_INT_EQ(ctapi_delete(&api, "abc", &st), 0);
 	ASSERT_INT_EQ(st.outcome, CTAPI_UNAVAILABLE);
 	ASSERT_STR_EQ(st.error, "temporarily_unavailable");
