@@ -55,7 +55,7 @@
 #define CV_CACHE_ENTRIES_MAX 4096
 #define CV_TOKEN_MARGIN_MAX_S 300 /* min(5 min, 10 % of expires_in) */
 
-/* Hook library (hooks/): peers, replies and reasons. */
+/* Hooks (hooks/): peers, replies and reasons. */
 #define CV_PATH_MAX 4096            /* a file system path, with its NUL */
 #define CV_VAULT_DIR_MAX (CV_PATH_MAX - 64) /* leaves room for the names of
                                                the files inside */
@@ -69,7 +69,7 @@
 #define CV_OAUTH_ERROR_DESC_MAX 512 /* RFC 6749 "error_description" */
 #define CV_EVENT_MAX 64             /* notify event name */
 
-/* HTTP in the shipped hook executables (hooks/bin/: oauth2-mint, ct-rotate). */
+/* HTTP in the shipped hook executables (hookkit/, for libexec/). */
 #define CV_HTTP_BODY_MAX 16384           /* request body we send (form or JSON) */
 #define CV_HTTP_RESPONSE_MAX 65536       /* response body we accept */
 #define CV_HTTP_CONNECT_TIMEOUT_MS 3000  /* one connection attempt */
@@ -81,7 +81,7 @@
 #define CV_HTTP_BACKOFF_MAX_MS 2000
 #define CV_HTTP_RETRY_AFTER_MAX_S 5      /* longer Retry-After: give up */
 
-/* The commercetools API Clients API in ct-rotate (hooks/bin/ctapi.c). */
+/* The commercetools API Clients API in ct-rotate (hookkit/ctapi.c). */
 #define CV_CT_CLIENT_NAME_MAX 256 /* an API client's name */
 #define CV_CT_PAGE_LIMIT 20       /* API clients per query page */
 #define CV_CT_PAGES_MAX 50        /* pages read when looking for a name */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The commercetools API Clients API: find, create and delete API clients. */
-#ifndef CV_CTAPI_H
-#define CV_CTAPI_H
+#ifndef CV_HOOKKIT_CTAPI_H
+#define CV_HOOKKIT_CTAPI_H
 
 #include <stddef.h>
 

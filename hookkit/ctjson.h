@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* JSON of the commercetools API Clients API, and ct-rotate's reply. */
-#ifndef CV_CTJSON_H
-#define CV_CTJSON_H
+#ifndef CV_HOOKKIT_CTJSON_H
+#define CV_HOOKKIT_CTJSON_H
 
 #include <stddef.h>
 

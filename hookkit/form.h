@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* application/x-www-form-urlencoded encoding straight into a secbuf. */
-#ifndef CV_FORM_H
-#define CV_FORM_H
+#ifndef CV_HOOKKIT_FORM_H
+#define CV_HOOKKIT_FORM_H
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The hook side of the hook protocol (docs/hooks.md): request in, reply out. */
-#ifndef CV_HOOKIO_H
-#define CV_HOOKIO_H
+#ifndef CV_HOOKKIT_HOOKIO_H
+#define CV_HOOKKIT_HOOKIO_H
 
 #include <stddef.h>
 

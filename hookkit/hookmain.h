@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The main() every shipped hook shares: hardening, arguments, request, exit. */
-#ifndef CV_HOOKMAIN_H
-#define CV_HOOKMAIN_H
+#ifndef CV_HOOKKIT_HOOKMAIN_H
+#define CV_HOOKKIT_HOOKMAIN_H
 
 #include <stddef.h>
 

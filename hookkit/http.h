@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* One bounded HTTP(S) exchange with retries, for the shipped hooks. */
-#ifndef CV_HTTP_H
-#define CV_HTTP_H
+#ifndef CV_HOOKKIT_HTTP_H
+#define CV_HOOKKIT_HTTP_H
 
 #include <stddef.h>
 

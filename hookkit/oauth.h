@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* OAuth2 client credentials grant (RFC 6749 section 4.4) for three providers. */
-#ifndef CV_OAUTH_H
-#define CV_OAUTH_H
+#ifndef CV_HOOKKIT_OAUTH_H
+#define CV_HOOKKIT_OAUTH_H
 
 #include <stddef.h>
 
