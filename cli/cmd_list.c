@@ -67,6 +67,17 @@ list_corrupt(const char *id, int err, void *arg)
 }
 
 static int
+list_stale(const char *why, void *arg)
+{
+	struct list_ctx *l = arg;
+
+	l->corrupt++;
+	cli_error(l->c, "the vault is inconsistent: %s; run 'credvault check'",
+	    why);
+	return 0;
+}
+
+static int
 list_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct list_item *)a)->name,
@@ -104,7 +115,7 @@ cmd_list(struct cli *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct list_ctx l = { c, NULL, 0, 0, 0 };
-	struct vault_visitor vis = { list_record, list_corrupt, &l };
+	struct vault_visitor vis = { list_record, list_corrupt, &l, list_stale };
 	struct vault *v = NULL;
 	size_t i;
 	int ch, rc;

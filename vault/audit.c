@@ -160,6 +160,22 @@ audit_put_field(struct buf_writer *w, const char *s)
 }
 
 int
+audit_head_read(struct store_txn *t, const struct audit_keys *k,
+    uint64_t *seq, unsigned char last[SEAL_MAC_BYTES])
+{
+	struct audit_head h;
+	int rc;
+
+	*seq = 0;
+	memset(last, 0, SEAL_MAC_BYTES);
+	if ((rc = audit_head_get(t, k, &h)) != 0)
+		return rc;
+	*seq = h.seq;
+	memcpy(last, h.last, SEAL_MAC_BYTES);
+	return 0;
+}
+
+int
 audit_batch_begin(struct audit_batch *b, struct store_txn *t,
     const struct audit_keys *k)
 {

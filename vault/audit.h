@@ -60,6 +60,13 @@ int audit_verify(struct store_txn *t, const struct audit_keys *k,
     audit_visit_fn fn, void *ctx, uint64_t *bad_seq)
     __attribute__((warn_unused_result));
 
+/* The authenticated head: the last entry's sequence number (0 for an
+ * empty log) and chain MAC (zeros for an empty log).  CV_E_INTEGRITY
+ * when the head fails its MAC. */
+int audit_head_read(struct store_txn *t, const struct audit_keys *k,
+    uint64_t *seq, unsigned char last[SEAL_MAC_BYTES])
+    __attribute__((warn_unused_result));
+
 /* Reseal and rechain every entry from old keys to new ones (rekey). */
 int audit_rekey(struct store_txn *t, const struct audit_keys *old,
     const struct audit_keys *new_keys) __attribute__((warn_unused_result));

@@ -16,7 +16,8 @@ enum store_db {
 	STORE_META = 0,
 	STORE_RECORDS = 1,
 	STORE_AUDIT = 2,
-	STORE_DBS = 3,
+	STORE_STATE = 3, /* the state commitment's tree (vault/state.h) */
+	STORE_DBS = 4,
 };
 
 struct store;
@@ -25,10 +26,13 @@ struct store_txn;
 /*
  * Open (or with create, create) the environment in directory dir; files
  * are created with file_mode.  The map starts at CV_MAP_SIZE_INITIAL and
- * grows on demand.  The caller frees *out with store_free().
+ * grows on demand.  The file is checked before LMDB reads it
+ * (store_damage()): CV_E_INTEGRITY with why saying what is damaged.
+ * The caller frees *out with store_free().
  */
 int store_open(const char *dir, int create, mode_t file_mode,
-    struct store **out) __attribute__((warn_unused_result));
+    struct store **out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
 void store_free(struct store **sp);
 
 /*
@@ -70,6 +74,15 @@ int store_scan(struct store_txn *t, enum store_db db, const void *prefix,
 /* Number of entries in db. */
 int store_count(struct store_txn *t, enum store_db db, size_t *n)
     __attribute__((warn_unused_result));
+
+/*
+ * What is damaged in the file, "" when nothing is known to be.  LMDB
+ * trusts its file, so every snapshot this process did not commit itself
+ * is checked (vault/store_check.h) before LMDB reads it, and a file that
+ * shrank is known truncated; after that every transaction fails with
+ * CV_E_INTEGRITY.  The text stays valid while s lives.
+ */
+const char *store_damage(struct store *s);
 
 /* Bytes used by the map file (for benchmarks and `check`). */
 int store_file_size(struct store *s, size_t *bytes);

@@ -3,6 +3,7 @@
 #include "vault/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,15 +12,18 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
+#include "vault/store_check.h"
 #include "base/err.h"
 #include "base/limits.h"
+#include "base/mutex.h"
 #include "base/banned.h"
 
 static const char *const store_db_names[STORE_DBS] = { "meta", "records",
-	"audit" };
+	"audit", "state" };
 
 struct store {
 	MDB_env *env;
@@ -28,6 +32,18 @@ struct store {
 	 * since LMDB may only resize while this process has no transaction. */
 	pthread_rwlock_t resize_lock;
 	char path[CV_VAULT_DIR_MAX];
+	/*
+	 * LMDB trusts its file, so it is checked (store_check.h) before
+	 * LMDB reads a snapshot that this process did not write itself:
+	 * checked_txnid is the last snapshot checked or committed here.
+	 * LMDB never shrinks its file, so a file smaller than size_floor was
+	 * truncated.  Once damage is found, every transaction is refused and
+	 * damage says why.  check_mu guards the three.
+	 */
+	pthread_mutex_t check_mu;
+	uint64_t checked_txnid;
+	off_t size_floor;
+	char damage[256];
 };
 
 struct store_txn {
@@ -97,19 +113,142 @@ store_err_commit(const struct store *s, int rc)
 	return CV_E_IO;
 }
 
+/* store_check()'s reader: pread on a descriptor. */
+static int
+store_pread(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	int fd = *(const int *)ctx;
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(fd, (unsigned char *)buf + done, len - done,
+		    (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Remember what is damaged (the first damage found stays). */
+static int
+store_damaged(struct store *s, const char *why)
+{
+	if (s->damage[0] == '\0')
+		(void)snprintf(s->damage, sizeof(s->damage), "%s", why);
+	return CV_E_INTEGRITY;
+}
+
+/* Before LMDB maps the file: its meta pages and its size. */
+static int
+store_check_before_open(struct store *s)
+{
+	struct store_check_src src;
+	char p[CV_PATH_MAX], why[sizeof(s->damage)];
+	struct stat st;
+	int fd, rc;
+
+	(void)snprintf(p, sizeof(p), "%s/data.mdb", s->path);
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return errno == ENOENT ? CV_E_NOTFOUND : CV_E_IO;
+	if (fstat(fd, &st) != 0) {
+		(void)close(fd);
+		return CV_E_IO;
+	}
+	src.read = store_pread;
+	src.ctx = &fd;
+	src.size = (uint64_t)st.st_size;
+	rc = store_check_meta(&src, why, sizeof(why));
+	(void)close(fd);
+	if (rc == CV_E_INTEGRITY)
+		return store_damaged(s, why);
+	return rc;
+}
+
+/*
+ * Inside transaction txn, before it reads anything: the file has not
+ * shrunk, and the snapshot txn builds on (its own for a reader, the last
+ * committed one for a writer, which holds the writer lock) was checked
+ * here, or is checked now.  Both snapshots are safe from reuse while txn
+ * lives.  0 or CV_E_INTEGRITY (s->damage says why).
+ */
+static int
+store_check_snapshot(struct store *s, MDB_txn *txn, int write)
+{
+	struct store_check_src src;
+	uint64_t snap = (uint64_t)mdb_txn_id(txn) - (write ? 1 : 0);
+	char why[sizeof(s->damage)];
+	struct stat st;
+	int fd, rc = 0;
+
+	mutex_lock(&s->check_mu);
+	if (s->damage[0] != '\0') {
+		rc = CV_E_INTEGRITY;
+	} else if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0) {
+		rc = CV_E_IO;
+	} else if (st.st_size < s->size_floor) {
+		(void)snprintf(why, sizeof(why), "data.mdb shrank from %lld "
+		    "to %lld bytes: it was truncated",
+		    (long long)s->size_floor, (long long)st.st_size);
+		rc = store_damaged(s, why);
+	} else if (snap != s->checked_txnid) {
+		src.read = store_pread;
+		src.ctx = &fd;
+		src.size = (uint64_t)st.st_size;
+		rc = store_check(&src, snap, why, sizeof(why));
+		if (rc == CV_E_INTEGRITY)
+			(void)store_damaged(s, why);
+		else if (rc == 0) {
+			s->checked_txnid = snap;
+			s->size_floor = st.st_size;
+		}
+	}
+	mutex_unlock(&s->check_mu);
+	return rc;
+}
+
+/* After a commit of ours: that snapshot needs no check. */
+static void
+store_committed(struct store *s, uint64_t txnid)
+{
+	struct stat st;
+	int fd;
+
+	mutex_lock(&s->check_mu);
+	s->checked_txnid = txnid;
+	if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0 &&
+	    st.st_size > s->size_floor)
+		s->size_floor = st.st_size;
+	mutex_unlock(&s->check_mu);
+}
+
 static int
 store_open_dbs(struct store *s, int create)
 {
 	MDB_txn *txn = NULL;
+	uint64_t snap;
 	unsigned i;
 	int rc;
 
 	rc = mdb_txn_begin(s->env, NULL, create ? 0 : MDB_RDONLY, &txn);
 	if (rc != 0)
 		return store_err(rc);
+	if ((rc = store_check_snapshot(s, txn, create)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
 	for (i = 0; i < STORE_DBS; i++) {
 		rc = mdb_dbi_open(txn, store_db_names[i],
 		    create ? MDB_CREATE : 0, &s->dbi[i]);
+		if (rc == MDB_NOTFOUND && i == STORE_STATE && !create) {
+			/* A vault of format 1: the upgrade at unlock fills
+			 * the state database, made here. */
+			mdb_txn_abort(txn);
+			return store_open_dbs(s, 1);
+		}
 		if (rc != 0) {
 			mdb_txn_abort(txn);
 			/* A vault without our databases is not a vault. */
@@ -117,11 +256,16 @@ store_open_dbs(struct store *s, int create)
 			    store_err(rc);
 		}
 	}
-	return store_err(mdb_txn_commit(txn));
+	/* Committed even when read-only: that keeps the handles open. */
+	snap = (uint64_t)mdb_txn_id(txn);
+	if ((rc = mdb_txn_commit(txn)) == 0 && create)
+		store_committed(s, snap);
+	return store_err(rc);
 }
 
 int
-store_open(const char *dir, int create, mode_t file_mode, struct store **out)
+store_open(const char *dir, int create, mode_t file_mode, struct store **out,
+    char *why, size_t whylen)
 {
 	struct store *s;
 	int rc;
@@ -133,6 +277,12 @@ store_open(const char *dir, int create, mode_t file_mode, struct store **out)
 		free(s);
 		return CV_E_NOMEM;
 	}
+	if (pthread_mutex_init(&s->check_mu, NULL) != 0) {
+		pthread_rwlock_destroy(&s->resize_lock);
+		free(s);
+		return CV_E_NOMEM;
+	}
+	s->checked_txnid = UINT64_MAX; /* nothing checked yet */
 	if ((size_t)snprintf(s->path, sizeof(s->path), "%s", dir) >=
 	    sizeof(s->path)) {
 		rc = CV_E_INVALID;
@@ -143,6 +293,8 @@ store_open(const char *dir, int create, mode_t file_mode, struct store **out)
 	if ((rc = store_err(mdb_env_set_maxdbs(s->env, STORE_DBS))) != 0 ||
 	    (rc = store_err(mdb_env_set_mapsize(s->env,
 	    (size_t)CV_MAP_SIZE_INITIAL))) != 0)
+		goto out;
+	if (!create && (rc = store_check_before_open(s)) != 0)
 		goto out;
 	/* MDB_NOTLS: the agent's worker threads share read transactions'
 	 * slots safely; durability stays LMDB's default (sync on commit). */
@@ -157,6 +309,10 @@ store_open(const char *dir, int create, mode_t file_mode, struct store **out)
 	rc = store_open_dbs(s, create);
 out:
 	if (rc != 0) {
+		if (s->damage[0] != '\0')
+			cv_why(why, whylen, "%s", s->damage);
+		else
+			cv_why(why, whylen, "%s", cv_strerror(rc));
 		store_free(&s);
 		return rc;
 	}
@@ -174,6 +330,7 @@ store_free(struct store **sp)
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->resize_lock);
+	pthread_mutex_destroy(&s->check_mu);
 	free(s);
 	*sp = NULL;
 }
@@ -204,6 +361,7 @@ static int
 store_run(struct store *s, store_fn fn, void *ctx, int write)
 {
 	struct store_txn t;
+	uint64_t txnid;
 	int rc, mrc;
 
 	for (;;) {
@@ -222,13 +380,17 @@ store_run(struct store *s, store_fn fn, void *ctx, int write)
 			pthread_rwlock_unlock(&s->resize_lock);
 			return store_err(mrc);
 		}
-		rc = fn(&t, ctx);
+		if ((rc = store_check_snapshot(s, t.txn, write)) == 0)
+			rc = fn(&t, ctx);
 		if (rc != 0 || !write) {
 			mdb_txn_abort(t.txn);
 		} else {
+			txnid = (uint64_t)mdb_txn_id(t.txn);
 			mrc = mdb_txn_commit(t.txn);
 			if (mrc == MDB_MAP_FULL)
 				t.map_full = 1;
+			if (mrc == 0)
+				store_committed(s, txnid);
 			rc = store_err_commit(s, mrc);
 		}
 		pthread_rwlock_unlock(&s->resize_lock);
@@ -330,6 +492,17 @@ store_count(struct store_txn *t, enum store_db db, size_t *n)
 		return store_err(rc);
 	*n = st.ms_entries;
 	return 0;
+}
+
+const char *
+store_damage(struct store *s)
+{
+	const char *d;
+
+	mutex_lock(&s->check_mu);
+	d = s->damage; /* set once, never changed after */
+	mutex_unlock(&s->check_mu);
+	return d;
 }
 
 int

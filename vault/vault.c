@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Vault lifecycle: create, open, unlock, lock; the meta database. */
 #include "vault/vault_impl.h"
+#include "vault/state.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -69,17 +70,35 @@ vault_unlock_is_audited(const struct vault *v)
 	return !v->unaudited;
 }
 
-/* A zeroed handle with its keys_mu ready; NULL when out of memory. */
+/* A zeroed handle with its keys_mu and state ready; NULL when out of
+ * memory. */
 static struct vault *
 vault_alloc(void)
 {
 	struct vault *v = calloc(1, sizeof(*v));
 
-	if (v != NULL && pthread_mutex_init(&v->keys_mu, NULL) != 0) {
+	if (v == NULL)
+		return NULL;
+	v->st = malloc(sizeof(*v->st));
+	v->head = calloc(1, sizeof(*v->head));
+	if (v->st == NULL || v->head == NULL ||
+	    pthread_mutex_init(&v->keys_mu, NULL) != 0) {
+		free(v->st);
+		free(v->head);
 		free(v);
 		return NULL;
 	}
+	v->format = VAULT_FORMAT_VERSION;
 	return v;
+}
+
+static void
+vault_dealloc(struct vault *v)
+{
+	(void)pthread_mutex_destroy(&v->keys_mu);
+	free(v->st);
+	free(v->head);
+	free(v);
 }
 
 void
@@ -254,24 +273,45 @@ struct txn_ctx {
 	struct vault *v;
 	store_fn fn;
 	void *ctx;
+	int write;
 };
 
 static int
 vault_txn_run(struct store_txn *t, void *arg)
 {
 	struct txn_ctx *c = arg;
+	struct vault *v = c->v;
 	int rc;
 
-	if (c->v->keys != NULL && !vault_check_is_current(t, c->v,
-	    c->v->keys) && (rc = vault_keys_refresh(t, c->v)) != 0)
+	v->have_head = 0;
+	v->detail[0] = '\0';
+	state_txn_reset(v->st);
+	if (v->keys != NULL && !vault_check_is_current(t, v, v->keys) &&
+	    (rc = vault_keys_refresh(t, v)) != 0)
 		return rc;
-	return c->fn(t, c->ctx);
+	if (v->keys != NULL && v->format >= 2) {
+		if ((rc = state_head_verify(t, v, v->keys, v->head, v->detail,
+		    sizeof(v->detail))) != 0)
+			return rc == CV_E_NOTFOUND ? CV_E_INTEGRITY : rc;
+		v->have_head = 1;
+	}
+	if ((rc = c->fn(t, c->ctx)) != 0)
+		return rc;
+	if (c->write && v->keys != NULL && v->format >= 2 &&
+	    !v->st->committed &&
+	    (rc = state_commit(t, v, v->keys, v->st, v->head, v->head)) != 0) {
+		if (rc == CV_E_INTEGRITY && v->detail[0] == '\0')
+			cv_why(v->detail, sizeof(v->detail), "the vault's "
+			    "state could not be committed");
+		return rc;
+	}
+	return 0;
 }
 
 int
 vault_txn(struct vault *v, unsigned flags, store_fn fn, void *ctx)
 {
-	struct txn_ctx c = { v, fn, ctx };
+	struct txn_ctx c = { v, fn, ctx, (flags & VAULT_TXN_WRITE) != 0 };
 	int rc;
 
 	mutex_lock(&v->keys_mu);
@@ -309,9 +349,14 @@ vault_create_txn(struct store_txn *t, void *arg)
 	    (rc = store_put(t, STORE_META, META_VAULT_ID,
 	    strlen(META_VAULT_ID), c->v->vault_id, VAULT_ID_BYTES, 1)) != 0 ||
 	    (rc = vault_put_check(t, c->v, c->keys)) != 0 ||
-	    (rc = vault_put_slot(t, c->slot, 1)) != 0)
+	    (rc = vault_put_slot(t, c->slot, 1)) != 0 ||
+	    (rc = vault_audit_txn(t, c->v, "init", NULL, "ok")) != 0)
 		return rc;
-	return vault_audit_txn(t, c->v, "init", NULL, "ok");
+	/* The first state head, over everything just written. */
+	state_txn_reset(c->v->st);
+	c->v->st->all = 1;
+	c->v->st->slots = 1;
+	return state_commit(t, c->v, c->keys, c->v->st, NULL, c->v->head);
 }
 
 /* The directory's path leaves room for the files inside. */
@@ -365,6 +410,7 @@ vault_create(const char *dir, const char *label,
     const struct kdf_params *kdf, const void *pass, size_t passlen,
     char *why, size_t whylen)
 {
+	char swhy[256];
 	struct secbuf *vmk = NULL, *keys = NULL;
 	struct vault *v = NULL;
 	struct keyslot slot;
@@ -397,11 +443,11 @@ vault_create(const char *dir, const char *label,
 	snprintf(v->actor, sizeof(v->actor), "keyslot:%s", label);
 	/* The process umask (077 in the CLI) would strip the group bits. */
 	old_mask = umask(file_mode == 0660 ? 007 : 077);
-	rc = store_open(dir, 1, file_mode, &v->store);
+	rc = store_open(dir, 1, file_mode, &v->store, swhy, sizeof(swhy));
 	umask(old_mask);
 	if (rc != 0) {
 		cv_why(why, whylen, "cannot create the database in '%s': %s",
-		    dir, cv_strerror(rc));
+		    dir, swhy);
 		goto out;
 	}
 	c.v = v;
@@ -415,8 +461,7 @@ out:
 	secbuf_free(&keys);
 	secbuf_free(&vmk);
 	store_free(&v->store);
-	(void)pthread_mutex_destroy(&v->keys_mu);
-	free(v);
+	vault_dealloc(v);
 	return rc;
 }
 
@@ -455,6 +500,7 @@ vault_file_is_safe(const char *dir, const char *file, char *why,
 struct open_ctx {
 	struct vault *v;
 	uint32_t version;
+	char why[256];
 };
 
 static int
@@ -480,9 +526,20 @@ vault_open_txn(struct store_txn *t, void *arg)
 	return 0;
 }
 
+/* When nothing unlocks: damage to what unlocking reads (the vault id,
+ * the vault check, a keyslot) is damage, not a wrong passphrase. */
+static int
+vault_meta_sum_txn(struct store_txn *t, void *arg)
+{
+	struct vault *v = arg;
+
+	return state_meta_verify(t, v->detail, sizeof(v->detail));
+}
+
 int
 vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 {
+	char swhy[256];
 	struct vault *v = NULL;
 	struct open_ctx c;
 	struct stat st;
@@ -517,21 +574,33 @@ vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 	/* LMDB may recreate lock.mdb: keep it usable by a team group. */
 	old_mask = umask((st.st_mode & S_IRWXG) == S_IRWXG ? 007 : 077);
 	rc = store_open(dir, 0, (st.st_mode & S_IRWXG) == S_IRWXG ? 0660 :
-	    0600, &v->store);
+	    0600, &v->store, swhy, sizeof(swhy));
 	umask(old_mask);
+	if (rc == CV_E_INTEGRITY) {
+		cv_why(why, whylen, "the vault in '%s' is damaged: %s; restore "
+		    "it from a backup (credvault restore FILE)", dir, swhy);
+		goto out;
+	}
 	if (rc != 0) {
 		cv_why(why, whylen, "cannot open the vault in '%s': %s",
-		    dir, cv_strerror(rc));
+		    dir, swhy);
 		goto out;
 	}
 	c.v = v;
 	c.version = 0;
+	c.why[0] = '\0';
 	if ((rc = store_read(v->store, vault_open_txn, &c)) != 0) {
-		cv_why(why, whylen, "'%s' is not a credvault vault or is "
-		    "damaged: %s", dir, cv_strerror(rc));
+		if (c.why[0] != '\0')
+			cv_why(why, whylen, "the vault in '%s' is damaged: %s; "
+			    "restore it from a backup (credvault restore FILE)",
+			    dir, c.why);
+		else
+			cv_why(why, whylen, "'%s' is not a credvault vault or "
+			    "is damaged: %s", dir, cv_strerror(rc));
 		goto out;
 	}
-	if (c.version != VAULT_FORMAT_VERSION) {
+	v->format = c.version;
+	if (c.version != VAULT_FORMAT_VERSION && c.version != 1) {
 		cv_why(why, whylen, "vault '%s' has format version %u; this "
 		    "credvault reads version %u", dir, c.version,
 		    VAULT_FORMAT_VERSION);
@@ -561,6 +630,7 @@ vault_clone(struct vault *v, struct vault **out)
 	c->owner = v->owner;
 	c->store = v->store;
 	c->is_clone = 1;
+	c->format = v->format;
 	if ((c->sealed = malloc(VAULT_SEALED_MAX)) == NULL) {
 		vault_free(&c);
 		return CV_E_NOMEM;
@@ -603,8 +673,7 @@ vault_free(struct vault **vp)
 	if (!v->is_clone)
 		store_free(&v->store);
 	free(v->sealed);
-	(void)pthread_mutex_destroy(&v->keys_mu);
-	free(v);
+	vault_dealloc(v);
 	*vp = NULL;
 }
 
@@ -687,6 +756,47 @@ vault_unlock_audit_txn(struct store_txn *t, void *arg)
 	return vault_audit_txn(t, arg, "unlock", NULL, "ok");
 }
 
+/* Format 1 to 2: the first state head over the vault as it is, and the
+ * meta checksum (the state database was made when the store opened). */
+static int
+vault_upgrade_txn(struct store_txn *t, void *arg)
+{
+	struct vault *v = arg;
+	unsigned char ver[4];
+	struct buf_writer w;
+	int rc;
+
+	buf_writer_init(&w, ver, sizeof(ver));
+	buf_put_u32(&w, VAULT_FORMAT_VERSION);
+	if ((rc = store_put(t, STORE_META, META_VERSION, strlen(META_VERSION),
+	    ver, sizeof(ver), 0)) != 0 ||
+	    (rc = vault_audit_txn(t, v, "upgrade", NULL, "format 2")) != 0)
+		return rc;
+	state_txn_reset(v->st);
+	v->st->all = 1;
+	v->st->slots = 1;
+	return state_commit(t, v, v->keys, v->st, NULL, v->head);
+}
+
+/* After the keys are known: the keyslot that opened is the committed
+ * one (a keyslot put back must not open the vault). */
+static int
+vault_slots_txn(struct store_txn *t, void *arg)
+{
+	struct vault *v = arg;
+	unsigned char enc[KEYSLOT_ENCODED_MAX];
+	char key[CV_LABEL_MAX + 8];
+	size_t n;
+	int rc;
+
+	vault_slot_key(v->unlocked_by, key, sizeof(key));
+	if ((rc = store_get(t, STORE_META, key, strlen(key), enc, sizeof(enc),
+	    &n)) != 0)
+		return rc == CV_E_NOTFOUND ? CV_E_INTEGRITY : rc;
+	return state_verify_slot(t, v->head, v->unlocked_by, enc, n,
+	    v->detail, sizeof(v->detail));
+}
+
 int
 vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
     size_t len, const char *label)
@@ -719,6 +829,15 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
 			    c.corrupt_label);
 			return CV_E_INTEGRITY;
 		}
+		v->detail[0] = '\0';
+		if (v->format >= 2 &&
+		    store_read(v->store, vault_meta_sum_txn, v) ==
+		    CV_E_INTEGRITY) {
+			vault_set_subject(v, "the vault is damaged or was "
+			    "altered: %s; restore it from a backup (credvault "
+			    "restore FILE)", v->detail);
+			return CV_E_INTEGRITY;
+		}
 		if (label != NULL && !c.found)
 			vault_set_subject(v, "no %s keyslot '%s'",
 			    kind == KEYSLOT_KEYFILE ? "key file" : "passphrase",
@@ -737,6 +856,23 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
 	if (v->actor[0] == '\0')
 		snprintf(v->actor, sizeof(v->actor), "keyslot:%s",
 		    c.label_used);
+	if (v->format == 1) {
+		if ((rc = store_write(v->store, vault_upgrade_txn, v)) != 0) {
+			vault_set_subject(v, "cannot upgrade the vault to "
+			    "format %u", VAULT_FORMAT_VERSION);
+			vault_lock(v);
+			return rc;
+		}
+		v->format = VAULT_FORMAT_VERSION;
+	}
+	if ((rc = vault_txn(v, VAULT_TXN_KEYS, vault_slots_txn, v)) != 0) {
+		if (rc == CV_E_INTEGRITY)
+			vault_set_subject(v, "the vault is inconsistent: %s",
+			    v->detail[0] != '\0' ? v->detail :
+			    "its state does not verify");
+		vault_lock(v);
+		return rc;
+	}
 	rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS,
 	    vault_unlock_audit_txn, v);
 	if (rc == CV_E_NOSPACE) {

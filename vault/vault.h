@@ -13,7 +13,7 @@
 #include "vault/audit.h"
 #include "vault/record.h"
 
-#define VAULT_FORMAT_VERSION 1
+#define VAULT_FORMAT_VERSION 2 /* 1: before the state commitment */
 #define VAULT_ID_BYTES KEYSLOT_VAULT_ID_BYTES
 
 struct vault;
@@ -126,13 +126,18 @@ int vault_record_update(struct vault *v, const char *name,
 
 /*
  * Visit every record (in storage order, not by name).  Records that fail
- * authentication go to corrupt() with a hex id of their storage key.  A
- * non-zero return from a callback stops the walk and is returned.
+ * authentication go to corrupt() with a hex id of their storage key.
+ * Records that authenticate but are not the ones the vault committed to
+ * (put back from an older copy, or lost: vault/state.h) are not visited;
+ * stale() (may be NULL: then corrupt() with the id "state") hears why,
+ * once per group of records.  A non-zero return from a callback stops
+ * the walk and is returned.
  */
 struct vault_visitor {
 	int (*record)(const struct record *r, void *ctx);
 	int (*corrupt)(const char *id, int err, void *ctx);
 	void *ctx;
+	int (*stale)(const char *why, void *ctx);
 };
 int vault_record_foreach(struct vault *v, const struct vault_visitor *vis)
     __attribute__((warn_unused_result));

@@ -9,6 +9,9 @@
 #include "vault/store.h"
 #include "vault/vault.h"
 
+struct state_txn;  /* vault/state.h */
+struct state_head; /* vault/state.h */
+
 /* Every key an unlocked vault holds, in one locked secbuf. */
 struct vault_keys {
 	unsigned char vmk[KEYSLOT_VMK_BYTES];
@@ -41,6 +44,13 @@ struct vault {
 	unsigned char *sealed; /* VAULT_SEALED_MAX scratch for reads */
 	int is_clone;          /* the store belongs to another handle */
 	int unaudited;         /* the disk was full when it unlocked */
+	uint32_t format;       /* VAULT_FORMAT_VERSION, or 1 until upgraded */
+	/* The state commitment (state.h): what the write transaction under
+	 * way changed, and the head the transaction under way verified. */
+	struct state_txn *st;
+	struct state_head *head;
+	int have_head;         /* head is valid in this transaction */
+	char detail[256];      /* what is inconsistent, for the subject */
 };
 
 #define VAULT_RECORD_KEY_BYTES 32
@@ -55,6 +65,9 @@ struct vault {
  */
 #define VAULT_TXN_WRITE 0x1
 #define VAULT_TXN_KEYS 0x2
+/* With keys, every transaction first checks the state head (the audit
+ * head it committed to, vault/state.h), and a write transaction commits
+ * a new head with what fn changed; a failure sets v->detail. */
 int vault_txn(struct vault *v, unsigned flags, store_fn fn, void *ctx)
     __attribute__((warn_unused_result));
 /* Replace the keys with *sbp (taken over) unless v was locked meanwhile

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Keyslot management, rekey, and the whole-vault check. */
 #include "vault/vault_impl.h"
+#include "vault/state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,28 @@ vault_keyslot_list(struct vault *v,
 	return vault_txn(v, 0, vault_slot_list_txn, &c);
 }
 
+/* Before a keyslot is added or removed: the commitments are the vault's,
+ * so that no change commits a keyslot put back. */
+static int
+vault_slots_current(struct store_txn *t, struct vault *v)
+{
+	if (!v->have_head)
+		return 0;
+	return state_verify_slot(t, v->head, NULL, NULL, 0, v->detail,
+	    sizeof(v->detail));
+}
+
+static void
+vault_slot_stale(const char *label, const char *why, void *ctx)
+{
+	struct vault *v = ctx;
+
+	(void)label;
+	if (v->detail[0] == '\0')
+		cv_why(v->detail, sizeof(v->detail), "%s; remove it before "
+		    "rekeying", why);
+}
+
 struct slot_add_ctx {
 	struct vault *v;
 	struct keyslot *ks;
@@ -95,8 +118,10 @@ vault_slot_add_txn(struct store_txn *t, void *arg)
 	if (!secmem_equal(c->vmk->data, c->v->keys->vmk, KEYSLOT_VMK_BYTES) &&
 	    (rc = keyslot_reseal(c->ks, c->v->keys->vmk, c->v->vault_id)) != 0)
 		return rc;
-	if ((rc = vault_put_slot(t, c->ks, 1)) != 0)
+	if ((rc = vault_slots_current(t, c->v)) != 0 ||
+	    (rc = vault_put_slot(t, c->ks, 1)) != 0)
 		return rc;
+	state_note_slot(c->v->st, c->ks->label);
 	return vault_audit_txn(t, c->v, "keyslot add", NULL, c->ks->label);
 }
 
@@ -138,12 +163,14 @@ vault_slot_rm_txn(struct store_txn *t, void *arg)
 	int rc;
 
 	memset(&count, 0, sizeof(count));
-	if ((rc = store_scan(t, STORE_META, "slot/", 5, vault_slot_visit,
+	if ((rc = vault_slots_current(t, c->v)) != 0 ||
+	    (rc = store_scan(t, STORE_META, "slot/", 5, vault_slot_visit,
 	    &count)) != 0)
 		return rc;
 	vault_slot_key(c->label, key, sizeof(key));
 	if ((rc = store_del(t, STORE_META, key, strlen(key))) != 0)
 		return rc;
+	state_note_slot(c->v->st, c->label);
 	if (count.count <= 1)
 		return CV_E_REFUSED;
 	return vault_audit_txn(t, c->v, "keyslot remove", NULL, c->label);
@@ -272,6 +299,13 @@ vault_rekey_txn(struct store_txn *t, void *arg)
 			return rc;
 		c->nk = (const struct vault_keys *)(const void *)c->nsb->data;
 	}
+	/* Every record and keyslot is resealed: all must be the committed
+	 * ones first, or the rekey would commit what was put back. */
+	if (v->have_head &&
+	    ((rc = state_verify_records(t, v->head, v->detail,
+	    sizeof(v->detail))) != 0 ||
+	    (rc = state_check_slots(t, v->head, vault_slot_stale, v)) != 0))
+		return rc;
 	if ((rc = store_scan(t, STORE_RECORDS, NULL, 0, vault_rekey_collect,
 	    c)) != 0 ||
 	    (rc = store_scan(t, STORE_META, "slot/", 5, vault_rekey_slot,
@@ -321,6 +355,13 @@ vault_rekey_txn(struct store_txn *t, void *arg)
 
 		rc = audit_append(t, &c->nk->audit, &e);
 	}
+	/* The new head, under the new keys: every record has a new key. */
+	if (rc == 0 && v->format >= 2) {
+		v->st->all = 1;
+		if ((rc = state_commit(t, v, c->nk, v->st, v->have_head ?
+		    v->head : NULL, v->head)) == 0)
+			v->st->committed = 1;
+	}
 out:
 	secbuf_free(&plain);
 	free(sealed);
@@ -339,6 +380,8 @@ vault_rekey(struct vault *v)
 	rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS, vault_rekey_txn,
 	    &c);
 	vault_rekey_release(&c);
+	if (rc == CV_E_INTEGRITY && v->detail[0] != '\0')
+		vault_set_subject(v, "rekey refused: %s", v->detail);
 	if (rc == 0)
 		vault_keys_install(v, &c.nsb);
 	secbuf_free(&c.nsb);
@@ -365,16 +408,49 @@ vault_check_corrupt(const char *id, int err, void *arg)
 }
 
 static int
+vault_check_stale(const char *why, void *arg)
+{
+	struct check_ctx *c = arg;
+
+	c->bad = 1;
+	if (c->report != NULL)
+		c->report("state", why, CV_E_INTEGRITY, c->ctx);
+	return 0;
+}
+
+static void
+vault_check_slot_state(const char *label, const char *why, void *arg)
+{
+	struct slot_list_ctx *sl = arg;
+
+	(void)label;
+	sl->bad = 1;
+	if (sl->report != NULL)
+		sl->report("state", why, CV_E_INTEGRITY, sl->report_ctx);
+}
+
+static int
 vault_check_slots_txn(struct store_txn *t, void *arg)
 {
-	return store_scan(t, STORE_META, "slot/", 5, vault_slot_visit, arg);
+	struct slot_list_ctx *sl = arg;
+	int rc;
+
+	if ((rc = store_scan(t, STORE_META, "slot/", 5, vault_slot_visit,
+	    sl)) != 0)
+		return rc;
+	/* And each against what the vault committed to. */
+	if (sl->v->have_head && (rc = state_check_slots(t, sl->v->head,
+	    vault_check_slot_state, sl)) != 0 && rc != CV_E_INTEGRITY)
+		return rc;
+	return 0;
 }
 
 int
 vault_check(struct vault *v, vault_report_fn report, void *ctx)
 {
 	struct check_ctx c = { v, report, ctx, 0, NULL };
-	struct vault_visitor vis = { NULL, vault_check_corrupt, &c };
+	struct vault_visitor vis = { NULL, vault_check_corrupt, &c,
+		vault_check_stale };
 	struct slot_list_ctx sl;
 	int rc;
 

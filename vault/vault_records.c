@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Sealed records: get, add, remove, reveal once, update, walk. */
 #include "vault/vault_impl.h"
+#include "vault/state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,28 @@ vault_record_open(const struct vault *v, const struct vault_keys *k,
 	return 0;
 }
 
+/*
+ * Inside a transaction with keys: the bucket of key is the committed one
+ * (checked once per transaction), before its records are read or
+ * changed, so that no change ever commits a record put back.  Nothing to
+ * check before a format 1 vault's upgrade.
+ */
+static int
+vault_verify_bucket(struct store_txn *t, struct vault *v,
+    const unsigned char key[VAULT_RECORD_KEY_BYTES])
+{
+	unsigned b = state_bucket(key);
+	int rc;
+
+	if (!v->have_head || (v->st->verified[b >> 3] & (1u << (b & 7))))
+		return 0;
+	if ((rc = state_verify_bucket(t, v->head, key, v->detail,
+	    sizeof(v->detail))) != 0)
+		return rc;
+	v->st->verified[b >> 3] |= (unsigned char)(1u << (b & 7));
+	return 0;
+}
+
 struct get_ctx {
 	struct vault *v;
 	const char *name;
@@ -91,14 +114,21 @@ vault_get_txn(struct store_txn *t, void *arg)
 	struct get_ctx *c = arg;
 	unsigned char key[VAULT_RECORD_KEY_BYTES];
 	size_t len;
-	int rc;
+	int rc, frc;
 
 	/* The key inside the transaction: the keys may have just been
 	 * refreshed after another process rekeyed. */
 	vault_record_key(c->v->keys, c->name, key);
 	/* Copied out of the map before anything is decrypted. */
-	if ((rc = store_get(t, STORE_RECORDS, key, sizeof(key), c->v->sealed,
-	    VAULT_SEALED_MAX, &len)) != 0)
+	rc = store_get(t, STORE_RECORDS, key, sizeof(key), c->v->sealed,
+	    VAULT_SEALED_MAX, &len);
+	if (rc != 0 && rc != CV_E_NOTFOUND)
+		return rc;
+	/* Present or not, the record's bucket must be the committed one: an
+	 * old copy put back is stale, a lost one damage, not "not found". */
+	if ((frc = vault_verify_bucket(t, c->v, key)) != 0)
+		return frc;
+	if (rc != 0)
 		return rc;
 	return vault_record_open(c->v, c->v->keys, key, c->v->sealed, len,
 	    c->plain, c->r, 1);
@@ -121,7 +151,8 @@ vault_record_get(struct vault *v, const char *name, struct secbuf *plain,
 		return CV_E_INVALID;
 	}
 	if ((rc = vault_txn(v, VAULT_TXN_KEYS, vault_get_txn, &c)) != 0)
-		vault_set_subject(v, "record '%s'", name);
+		vault_set_subject(v, "record '%s'%s%s", name,
+		    v->detail[0] != '\0' ? ": " : "", v->detail);
 	return rc;
 }
 
@@ -181,6 +212,9 @@ vault_add_txn(struct store_txn *t, void *arg)
 		secbuf_reset(c->plain);
 		if (rc != 0)
 			break;
+		if ((rc = vault_verify_bucket(t, c->v, it->key)) != 0)
+			break;
+		state_note_record(c->v->st, it->key);
 		if ((rc = store_put(t, STORE_RECORDS, it->key, sizeof(it->key),
 		    sealed, len, 1)) != 0 ||
 		    (rc = audit_batch_put(&ab, &e)) != 0)
@@ -211,7 +245,11 @@ vault_records_add(struct vault *v, const struct record *rs, size_t n)
 	}
 	rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS, vault_add_txn, &c);
 	if (rc != 0 && c.failed != NULL)
-		vault_set_subject(v, "record '%s'", c.failed);
+		vault_set_subject(v, "record '%s'%s%s", c.failed,
+		    v->detail[0] != '\0' ? ": " : "", v->detail);
+	else if (rc != 0 && v->detail[0] != '\0')
+		vault_set_subject(v, "the vault is inconsistent: %s",
+		    v->detail);
 out:
 	secbuf_free(&c.plain);
 	free(c.items);
@@ -231,8 +269,10 @@ vault_rm_txn(struct store_txn *t, void *arg)
 	int rc;
 
 	vault_record_key(c->v->keys, c->name, key);
-	if ((rc = store_del(t, STORE_RECORDS, key, sizeof(key))) != 0)
+	if ((rc = vault_verify_bucket(t, c->v, key)) != 0 ||
+	    (rc = store_del(t, STORE_RECORDS, key, sizeof(key))) != 0)
 		return rc;
+	state_note_record(c->v->st, key);
 	return vault_audit_txn(t, c->v, "remove", c->name, "ok");
 }
 
@@ -246,7 +286,8 @@ vault_record_remove(struct vault *v, const char *name)
 		return CV_E_INVALID;
 	rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS, vault_rm_txn, &c);
 	if (rc != 0)
-		vault_set_subject(v, "record '%s'", name);
+		vault_set_subject(v, "record '%s'%s%s", name,
+		    v->detail[0] != '\0' ? ": " : "", v->detail);
 	return rc;
 }
 
@@ -269,11 +310,16 @@ vault_update_txn(struct store_txn *t, void *arg)
 	unsigned char sealed[VAULT_SEALED_MAX];
 	struct record r;
 	size_t len;
-	int rc;
+	int rc, frc;
 
 	vault_record_key(c->v->keys, c->name, key);
-	if ((rc = store_get(t, STORE_RECORDS, key, sizeof(key), sealed,
-	    sizeof(sealed), &len)) != 0)
+	rc = store_get(t, STORE_RECORDS, key, sizeof(key), sealed,
+	    sizeof(sealed), &len);
+	if (rc != 0 && rc != CV_E_NOTFOUND)
+		return rc;
+	if ((frc = vault_verify_bucket(t, c->v, key)) != 0)
+		return frc;
+	if (rc != 0)
 		return rc;
 	if ((rc = vault_record_open(c->v, c->v->keys, key, sealed, len,
 	    c->plain, &r, 1)) != 0)
@@ -290,6 +336,7 @@ vault_update_txn(struct store_txn *t, void *arg)
 	if ((rc = vault_record_seal(c->v, c->v->keys, key, c->enc, sealed,
 	    &len)) != 0)
 		goto out;
+	state_note_record(c->v->st, key);
 	if ((rc = store_put(t, STORE_RECORDS, key, sizeof(key), sealed, len,
 	    0)) != 0)
 		goto out;
@@ -319,6 +366,8 @@ vault_record_update(struct vault *v, const char *name, vault_update_fn fn,
 	vault_set_subject(v, "record '%s'", name);
 	rc = vault_txn(v, VAULT_TXN_WRITE | VAULT_TXN_KEYS, vault_update_txn,
 	    &c);
+	if (rc != 0 && rc != CV_E_REFUSED && v->detail[0] != '\0')
+		vault_set_subject(v, "record '%s': %s", name, v->detail);
 out:
 	secbuf_free(&c.plain);
 	secbuf_free(&c.enc);
@@ -387,55 +436,174 @@ vault_record_reveal(struct vault *v, const char *name, struct secbuf *secret)
 	return rc;
 }
 
+/* One bucket's records at a time: the state commitment is checked per
+ * bucket (vault/state.h) before any of them is opened. */
 struct foreach_ctx {
 	struct vault *v;
 	const struct vault_visitor *vis;
 	struct secbuf *plain;
 	unsigned char *sealed;
+	struct state_walk *walk; /* NULL before a format 1 vault's upgrade */
+	unsigned bucket;
+	size_t n, cap;            /* records buffered, and room */
+	unsigned char (*keys)[VAULT_RECORD_KEY_BYTES];
+	size_t *lens;
+	unsigned char **vals;     /* each VAULT_SEALED_MAX, allocated */
+	char why[256];
 };
+
+static int
+vault_foreach_stale(struct foreach_ctx *c, const char *why)
+{
+	if (c->vis->stale != NULL)
+		return c->vis->stale(why, c->vis->ctx);
+	return c->vis->corrupt != NULL ? c->vis->corrupt("state",
+	    CV_E_INTEGRITY, c->vis->ctx) : CV_E_INTEGRITY;
+}
+
+static int
+vault_foreach_corrupt(struct foreach_ctx *c, const void *key, size_t klen)
+{
+	char hex[2 * VAULT_RECORD_KEY_BYTES + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), key, klen < VAULT_RECORD_KEY_BYTES ?
+	    klen : VAULT_RECORD_KEY_BYTES);
+	return c->vis->corrupt != NULL ? c->vis->corrupt(hex, CV_E_INTEGRITY,
+	    c->vis->ctx) : CV_E_INTEGRITY;
+}
+
+/* Open and visit one record known to be the committed one. */
+static int
+vault_foreach_open(struct foreach_ctx *c, const unsigned char *key,
+    const unsigned char *val, size_t vlen)
+{
+	struct record r;
+	int rc;
+
+	memcpy(c->sealed, val, vlen);
+	rc = vault_record_open(c->v, c->v->keys, key, c->sealed, vlen,
+	    c->plain, &r, 0);
+	if (rc == CV_E_INTEGRITY)
+		return vault_foreach_corrupt(c, key, VAULT_RECORD_KEY_BYTES);
+	if (rc != 0)
+		return rc;
+	rc = c->vis->record != NULL ? c->vis->record(&r, c->vis->ctx) : 0;
+	secbuf_reset(c->plain);
+	return rc;
+}
+
+/* The buffered bucket: checked, then visited (or reported stale). */
+static int
+vault_foreach_flush(struct foreach_ctx *c)
+{
+	const unsigned char *keys[1], *const *kp;
+	size_t i;
+	int rc = 0;
+
+	if (c->n == 0)
+		return 0;
+	if (c->walk != NULL) {
+		/* The keys as pointers, one allocation-free way. */
+		const unsigned char **ks = malloc(c->n * sizeof(*ks));
+
+		if (ks == NULL)
+			return CV_E_NOMEM;
+		for (i = 0; i < c->n; i++)
+			ks[i] = c->keys[i];
+		kp = ks;
+		rc = state_walk_bucket(c->walk, c->bucket, kp,
+		    (const unsigned char *const *)c->vals, c->lens, c->n,
+		    c->why, sizeof(c->why));
+		free(ks);
+		if (rc == CV_E_INTEGRITY) {
+			c->n = 0;
+			return vault_foreach_stale(c, c->why);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	(void)keys;
+	for (i = 0; i < c->n && rc == 0; i++)
+		rc = vault_foreach_open(c, c->keys[i], c->vals[i], c->lens[i]);
+	c->n = 0;
+	return rc;
+}
 
 static int
 vault_foreach_one(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct foreach_ctx *c = arg;
-	struct record r;
-	char hex[2 * VAULT_RECORD_KEY_BYTES + 1];
+	unsigned b;
 	int rc;
 
 	if (klen != VAULT_RECORD_KEY_BYTES || vlen > VAULT_SEALED_MAX)
-		rc = CV_E_INTEGRITY;
-	else {
-		memcpy(c->sealed, val, vlen);
-		rc = vault_record_open(c->v, c->v->keys, key, c->sealed, vlen,
-		    c->plain, &r, 0);
-	}
-	if (rc == 0) {
-		rc = c->vis->record != NULL ? c->vis->record(&r,
-		    c->vis->ctx) : 0;
-		secbuf_reset(c->plain);
+		return vault_foreach_corrupt(c, key, klen);
+	b = state_bucket(key);
+	if (c->n > 0 && b != c->bucket && (rc = vault_foreach_flush(c)) != 0)
 		return rc;
+	c->bucket = b;
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? 2 * c->cap : 8, i;
+		void *p;
+
+		if ((p = realloc(c->keys, ncap * sizeof(*c->keys))) == NULL)
+			return CV_E_NOMEM;
+		c->keys = p;
+		if ((p = realloc(c->lens, ncap * sizeof(*c->lens))) == NULL)
+			return CV_E_NOMEM;
+		c->lens = p;
+		if ((p = realloc(c->vals, ncap * sizeof(*c->vals))) == NULL)
+			return CV_E_NOMEM;
+		c->vals = p;
+		for (i = c->cap; i < ncap; i++)
+			c->vals[i] = NULL;
+		for (i = c->cap; i < ncap; i++)
+			if ((c->vals[i] = malloc(VAULT_SEALED_MAX)) == NULL) {
+				c->cap = i;
+				return CV_E_NOMEM;
+			}
+		c->cap = ncap;
 	}
-	if (rc != CV_E_INTEGRITY)
-		return rc;
-	sodium_bin2hex(hex, sizeof(hex), key, klen < VAULT_RECORD_KEY_BYTES ?
-	    klen : VAULT_RECORD_KEY_BYTES);
-	return c->vis->corrupt != NULL ? c->vis->corrupt(hex, rc,
-	    c->vis->ctx) : CV_E_INTEGRITY;
+	/* Copied out of the map before anything is decrypted. */
+	memcpy(c->keys[c->n], key, klen);
+	memcpy(c->vals[c->n], val, vlen);
+	c->lens[c->n] = vlen;
+	c->n++;
+	return 0;
 }
 
 static int
 vault_foreach_txn(struct store_txn *t, void *arg)
 {
-	return store_scan(t, STORE_RECORDS, NULL, 0, vault_foreach_one, arg);
+	struct foreach_ctx *c = arg;
+	int rc;
+
+	c->n = 0;
+	state_walk_free(&c->walk);
+	if (c->v->have_head && (rc = state_walk_begin(t, c->v->head, &c->walk,
+	    c->why, sizeof(c->why))) != 0)
+		return rc == CV_E_INTEGRITY ? vault_foreach_stale(c, c->why) :
+		    rc;
+	if ((rc = store_scan(t, STORE_RECORDS, NULL, 0, vault_foreach_one,
+	    c)) != 0 || (rc = vault_foreach_flush(c)) != 0)
+		return rc;
+	if (c->walk != NULL &&
+	    state_walk_end(c->walk, c->why, sizeof(c->why)) != 0)
+		return vault_foreach_stale(c, c->why);
+	return 0;
 }
 
 int
 vault_record_foreach(struct vault *v, const struct vault_visitor *vis)
 {
-	struct foreach_ctx c = { v, vis, NULL, NULL };
+	struct foreach_ctx c;
+	size_t i;
 	int rc;
 
+	memset(&c, 0, sizeof(c));
+	c.v = v;
+	c.vis = vis;
 	c.plain = secbuf_new(CV_RECORD_MAX);
 	c.sealed = malloc(VAULT_SEALED_MAX);
 	if (c.plain == NULL || c.sealed == NULL) {
@@ -444,6 +612,12 @@ vault_record_foreach(struct vault *v, const struct vault_visitor *vis)
 	}
 	rc = vault_txn(v, VAULT_TXN_KEYS, vault_foreach_txn, &c);
 out:
+	state_walk_free(&c.walk);
+	for (i = 0; i < c.cap; i++)
+		free(c.vals[i]);
+	free(c.vals);
+	free(c.keys);
+	free(c.lens);
 	secbuf_free(&c.plain);
 	free(c.sealed);
 	return rc;

@@ -48,7 +48,7 @@ static void
 sweep_run(struct pool_job *pj)
 {
 	struct sweep_job *j = (struct sweep_job *)pj;
-	struct vault_visitor vis = { sweep_visit, NULL, NULL };
+	struct vault_visitor vis = { sweep_visit, NULL, NULL, NULL };
 	struct sweep_names sn = { NULL, 0, vault_now() };
 	struct vault *c = NULL;
 	size_t i;

@@ -164,7 +164,7 @@ bench_size(const char *base, size_t n, const struct kdf_params *kdf)
 	struct record *rs = calloc(n, sizeof(*rs)), r;
 	struct vault *v = NULL;
 	struct list_ctx l = { NULL, 0 };
-	struct vault_visitor vis = { list_one, NULL, &l };
+	struct vault_visitor vis = { list_one, NULL, &l, NULL };
 	size_t i, plain_total = 0, fsize;
 	struct stat st;
 	double t0, t_import, t_get, t_list, t_scan, raw_us, raw_list;

@@ -91,7 +91,10 @@ expect_match "as damaged" "$T_OUT" "owner +damaged"
 # A foreign or mangled meta entry.
 vid_key=$(printf 'vault_id' | xxd -p | tr -d '\n')
 "$CV_TAMPER" "$VAULT" flip meta "$vid_key" 3
-expect_exit 3 "a changed vault id opens no keyslot" -- cv show beta
+# Damage to what unlocking reads is damage (exit 6), never a wrong
+# passphrase (exit 3): the meta checksum tells them apart.
+expect_exit 6 "a changed vault id opens no keyslot and is reported as damage" -- cv show beta
+expect_match "it says the vault is damaged" "$T_ERR" "damaged or was altered"
 "$CV_TAMPER" "$VAULT" flip meta "$vid_key" 3
 expect_exit 0 "and restoring it heals" -- cv check
 

@@ -87,6 +87,7 @@ main(int argc, char **argv)
 {
 	static struct tamper a;
 	struct store *s = NULL;
+	char why[256];
 	int rc;
 
 	if (argc < 4 || sodium_init() < 0) {
@@ -110,8 +111,8 @@ main(int argc, char **argv)
 		return 2;
 	if (argc > 5 && strcmp(a.op, "flip") == 0)
 		a.offset = strtoul(argv[5], NULL, 10);
-	if ((rc = store_open(argv[1], 0, 0600, &s)) != 0) {
-		fprintf(stderr, "cv_tamper: open: %s\n", cv_strerror(rc));
+	if ((rc = store_open(argv[1], 0, 0600, &s, why, sizeof(why))) != 0) {
+		fprintf(stderr, "cv_tamper: open: %s\n", why);
 		return 1;
 	}
 	rc = strcmp(a.op, "list") == 0 || strcmp(a.op, "get") == 0 ?
