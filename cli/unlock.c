@@ -134,6 +134,8 @@ cli_open_unlocked(struct cli *c, struct vault **out)
 	if (!vault_unlock_is_audited(v))
 		cli_warn(c, "the disk is full: this unlock is not in the audit "
 		    "log; free disk space");
+	if (vault_warning(v)[0] != '\0')
+		cli_warn(c, "%s", vault_warning(v));
 	*out = v;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Vault lifecycle: create, open, unlock, lock; the meta database. */
 #include "vault/vault_impl.h"
+#include "vault/hwm.h"
 #include "vault/state.h"
 
 #include <errno.h>
@@ -68,6 +69,71 @@ int
 vault_unlock_is_audited(const struct vault *v)
 {
 	return !v->unaudited;
+}
+
+const char *
+vault_warning(const struct vault *v)
+{
+	return v->warning;
+}
+
+/* Remember the vault's counter outside it (vault/hwm.h), once per new
+ * counter; a failure only warns. */
+static void
+vault_hwm_raise(struct vault *v)
+{
+	char dir[CV_PATH_MAX];
+	int rc;
+
+	if (v->head->counter <= v->hwm_seen)
+		return;
+	if ((rc = hwm_put(v->vault_id, v->head->counter, 1)) != 0) {
+		if (v->warning[0] == '\0' && hwm_dir(dir, sizeof(dir)) == 0)
+			cv_why(v->warning, sizeof(v->warning), "cannot keep "
+			    "the vault's change counter in '%s' (%s): a "
+			    "rollback of the whole vault would go unnoticed",
+			    dir, cv_strerror(rc));
+		return;
+	}
+	v->hwm_seen = v->head->counter;
+}
+
+/* A vault older than one this user saw: rolled back as a whole. */
+static int
+vault_hwm_check(struct vault *v)
+{
+	char dir[CV_PATH_MAX];
+	uint64_t seen;
+	unsigned i;
+	int rc;
+
+	if ((rc = hwm_get(v->vault_id, &seen)) != 0) {
+		if (hwm_dir(dir, sizeof(dir)) != 0)
+			(void)snprintf(dir, sizeof(dir), "(no state directory)");
+		cv_why(v->warning, sizeof(v->warning), "cannot read the vault's "
+		    "change counter in '%s' (%s): a rollback of the whole "
+		    "vault would go unnoticed", dir, cv_strerror(rc));
+		return 0;
+	}
+	if (v->head->counter >= seen) {
+		v->hwm_seen = seen;
+		return 0;
+	}
+	if (hwm_dir(dir, sizeof(dir)) != 0)
+		dir[0] = '\0';
+	vault_set_subject(v, "the vault is older than one used here before "
+	    "(change %llu, seen %llu): it was rolled back as a whole or put "
+	    "back from an older copy; if that was on purpose, run 'credvault "
+	    "restore' with a backup, or delete the mark %s/",
+	    (unsigned long long)v->head->counter, (unsigned long long)seen,
+	    dir);
+	for (i = 0; i < VAULT_ID_BYTES; i++) /* the mark's file name */
+		(void)snprintf(v->subject + strlen(v->subject),
+		    sizeof(v->subject) - strlen(v->subject), "%02x",
+		    v->vault_id[i]);
+	(void)snprintf(v->subject + strlen(v->subject),
+	    sizeof(v->subject) - strlen(v->subject), ".hwm");
+	return CV_E_INTEGRITY;
 }
 
 /* A zeroed handle with its keys_mu and state ready; NULL when out of
@@ -321,6 +387,8 @@ vault_txn(struct vault *v, unsigned flags, store_fn fn, void *ctx)
 		rc = store_write(v->store, vault_txn_run, &c);
 	else
 		rc = store_read(v->store, vault_txn_run, &c);
+	if (rc == 0 && (flags & VAULT_TXN_WRITE) != 0 && v->have_head)
+		vault_hwm_raise(v);
 	mutex_unlock(&v->keys_mu);
 	return rc;
 }
@@ -870,6 +938,10 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
 			vault_set_subject(v, "the vault is inconsistent: %s",
 			    v->detail[0] != '\0' ? v->detail :
 			    "its state does not verify");
+		vault_lock(v);
+		return rc;
+	}
+	if ((rc = vault_hwm_check(v)) != 0) {
 		vault_lock(v);
 		return rc;
 	}

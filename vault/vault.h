@@ -70,6 +70,10 @@ int vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
  * unlock still succeeds, so a full disk does not lock anyone out). */
 int vault_unlock_is_audited(const struct vault *v);
 
+/* Something the user should know that did not stop the work (the
+ * high-water mark could not be kept), or "". */
+const char *vault_warning(const struct vault *v);
+
 /* Wipe the keys; the vault stays open.  Safe from any thread while
  * another one uses v: a call in progress finishes first, later ones fail
  * with CV_E_LOCKED. */

@@ -51,6 +51,8 @@ struct vault {
 	struct state_head *head;
 	int have_head;         /* head is valid in this transaction */
 	char detail[256];      /* what is inconsistent, for the subject */
+	uint64_t hwm_seen;     /* the high-water mark as last written */
+	char warning[256];     /* vault_warning() */
 };
 
 #define VAULT_RECORD_KEY_BYTES 32

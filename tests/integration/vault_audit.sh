@@ -19,7 +19,9 @@ expect_exit 0 "audit --json" -- cv audit --json
 expect_match "json entries" "$T_OUT" '"action": "reveal"'
 
 snapshot() { cp -p "$VAULT/data.mdb" "$T_DIR/data.bak"; }
-restore() { cp -p "$T_DIR/data.bak" "$VAULT/data.mdb"; }
+# Putting an older copy back on purpose: the copy and, as the refusal
+# says, forgetting the high-water mark (vault_rollback.sh tests it).
+restore() { cp -p "$T_DIR/data.bak" "$VAULT/data.mdb"; rm -f "$CREDVAULT_STATE_DIR"/*.hwm; }
 key() { printf '%016x' "$1"; }
 snapshot
 

@@ -38,6 +38,9 @@ printf 'correct horse battery staple\n' > "$T_DIR/pass"
 chmod 600 "$T_DIR/pass"
 VAULT="$T_DIR/vault"
 unset CREDVAULT_DIR CREDVAULT_PASSPHRASE_FILE CREDVAULT_SOCKET XDG_DATA_HOME
+# The high-water marks (vault/hwm.h) of this test's vaults, in its own
+# directory: nothing outside the test is read or written.
+export CREDVAULT_STATE_DIR="$T_DIR/state"
 
 cv() { "$CV" --vault "$VAULT" --passphrase-file "$T_DIR/pass" "$@"; }
 
