@@ -43,6 +43,12 @@ int cli_fail(const struct cli *c, const struct vault *v, int err,
  * $XDG_DATA_HOME/credvault, ~/.local/share/credvault. */
 int cli_vault_dir(struct cli *c) __attribute__((warn_unused_result));
 
+/* The unlocking secret from the global options (--keyfile, --passphrase-fd,
+ * --passphrase-file, $CREDVAULT_PASSPHRASE_FILE), else the terminal; the
+ * error is printed.  *out is the caller's to free (secbuf_free). */
+int cli_read_unlock_secret(struct cli *c, enum keyslot_kind *kind,
+    struct secbuf **out) __attribute__((warn_unused_result));
+
 /* Open and unlock the vault (passphrase, key file or prompt).  On failure
  * the error is printed and the exit code returned; *out is NULL then. */
 int cli_open_unlocked(struct cli *c, struct vault **out);

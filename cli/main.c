@@ -30,6 +30,8 @@ static const struct {
 	{ "rekey", cmd_rekey, "replace the vault master key" },
 	{ "audit", cmd_audit, "print or verify the audit log" },
 	{ "check", cmd_check, "verify keyslots, records and the audit log" },
+	{ "backup", cmd_backup, "write a verified copy of the vault to a file" },
+	{ "restore", cmd_restore, "put a verified backup in place of the vault" },
 	{ "rotate", cmd_rotate, "replace a secret (new API client), resumable" },
 	{ "policy", cmd_policy, "when the agent may rotate a record itself" },
 	{ "agent", cmd_agent, "unlock once and serve tokens on a socket" },

@@ -64,8 +64,7 @@ cli_open_locked(struct cli *c, struct vault **out)
 	return 0;
 }
 
-/* The unlocking secret from the global options, else the terminal. */
-static int
+int
 cli_read_unlock_secret(struct cli *c, enum keyslot_kind *kind,
     struct secbuf **out)
 {

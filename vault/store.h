@@ -84,6 +84,13 @@ int store_count(struct store_txn *t, enum store_db db, size_t *n)
  */
 const char *store_damage(struct store *s);
 
+/*
+ * Write a compacted copy of the environment's newest snapshot (free pages
+ * left out) to fd, which must be empty and is not closed: one consistent
+ * data file, as a backup.  CV_E_NOSPACE or CV_E_IO when writing fails.
+ */
+int store_copy(struct store *s, int fd) __attribute__((warn_unused_result));
+
 /* Bytes used by the map file (for benchmarks and `check`). */
 int store_file_size(struct store *s, size_t *bytes);
 

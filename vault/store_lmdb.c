@@ -494,6 +494,17 @@ store_count(struct store_txn *t, enum store_db db, size_t *n)
 	return 0;
 }
 
+int
+store_copy(struct store *s, int fd)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&s->resize_lock);
+	rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+	pthread_rwlock_unlock(&s->resize_lock);
+	return store_err(rc);
+}
+
 const char *
 store_damage(struct store *s)
 {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,7 +87,7 @@ vault_hwm_raise(struct vault *v)
 	char dir[CV_PATH_MAX];
 	int rc;
 
-	if (v->head->counter <= v->hwm_seen)
+	if (v->no_hwm || v->head->counter <= v->hwm_seen)
 		return;
 	if ((rc = hwm_put(v->vault_id, v->head->counter, 1)) != 0) {
 		if (v->warning[0] == '\0' && hwm_dir(dir, sizeof(dir)) == 0)
@@ -107,6 +109,8 @@ vault_hwm_check(struct vault *v)
 	unsigned i;
 	int rc;
 
+	if (v->no_hwm)
+		return 0;
 	if ((rc = hwm_get(v->vault_id, &seen)) != 0) {
 		if (hwm_dir(dir, sizeof(dir)) != 0)
 			(void)snprintf(dir, sizeof(dir), "(no state directory)");
@@ -155,6 +159,7 @@ vault_alloc(void)
 		return NULL;
 	}
 	v->format = VAULT_FORMAT_VERSION;
+	v->open_fd = -1;
 	return v;
 }
 
@@ -165,6 +170,23 @@ vault_dealloc(struct vault *v)
 	free(v->st);
 	free(v->head);
 	free(v);
+}
+
+int
+vault_keys_copy(struct vault *from, struct vault *to)
+{
+	int rc = 0;
+
+	mutex_lock(&from->keys_mu);
+	if (from->keys == NULL)
+		rc = CV_E_LOCKED;
+	else if ((to->keys_sb = secbuf_dup(from->keys_sb->data,
+	    from->keys_sb->len)) == NULL)
+		rc = CV_E_NOMEM;
+	else
+		to->keys = (struct vault_keys *)(void *)to->keys_sb->data;
+	mutex_unlock(&from->keys_mu);
+	return rc;
 }
 
 void
@@ -565,6 +587,36 @@ vault_file_is_safe(const char *dir, const char *file, char *why,
 	return 0;
 }
 
+int
+vault_open_lock(const char *dir, mode_t mode, int exclusive, int *fdp,
+    char *why, size_t whylen)
+{
+	char path[CV_PATH_MAX];
+	int fd;
+
+	*fdp = -1;
+	(void)snprintf(path, sizeof(path), "%s/open.lock", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    mode)) < 0) {
+		cv_why(why, whylen, "cannot open '%s': %s", path,
+		    strerror(errno));
+		return CV_E_IO;
+	}
+	if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+		(void)close(fd);
+		if (exclusive)
+			cv_why(why, whylen, "the vault in '%s' is in use (an "
+			    "agent, or another credvault); stop it first", dir);
+		else
+			cv_why(why, whylen, "the vault in '%s' is being "
+			    "restored from a backup; try again when that is "
+			    "done", dir);
+		return CV_E_BUSY;
+	}
+	*fdp = fd;
+	return 0;
+}
+
 struct open_ctx {
 	struct vault *v;
 	uint32_t version;
@@ -641,6 +693,13 @@ vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 	}
 	/* LMDB may recreate lock.mdb: keep it usable by a team group. */
 	old_mask = umask((st.st_mode & S_IRWXG) == S_IRWXG ? 007 : 077);
+	/* Held shared while the vault is open: restore replaces the files
+	 * only when nobody has them open (vault_restore). */
+	if ((rc = vault_open_lock(dir, (st.st_mode & S_IRWXG) == S_IRWXG ?
+	    0660 : 0600, 0, &v->open_fd, why, whylen)) != 0) {
+		umask(old_mask);
+		goto out;
+	}
 	rc = store_open(dir, 0, (st.st_mode & S_IRWXG) == S_IRWXG ? 0660 :
 	    0600, &v->store, swhy, sizeof(swhy));
 	umask(old_mask);
@@ -703,15 +762,8 @@ vault_clone(struct vault *v, struct vault **out)
 		vault_free(&c);
 		return CV_E_NOMEM;
 	}
-	mutex_lock(&v->keys_mu);
-	if (v->keys != NULL) {
-		if ((c->keys_sb = secbuf_dup(v->keys_sb->data,
-		    v->keys_sb->len)) == NULL)
-			rc = CV_E_NOMEM;
-		else
-			c->keys = (struct vault_keys *)(void *)c->keys_sb->data;
-	}
-	mutex_unlock(&v->keys_mu);
+	if ((rc = vault_keys_copy(v, c)) == CV_E_LOCKED)
+		rc = 0; /* a locked clone of a locked vault */
 	if (rc != 0) {
 		vault_free(&c);
 		return rc;
@@ -740,6 +792,8 @@ vault_free(struct vault **vp)
 	vault_lock(v);
 	if (!v->is_clone)
 		store_free(&v->store);
+	if (v->open_fd >= 0)
+		(void)close(v->open_fd); /* drops the shared lock */
 	free(v->sealed);
 	vault_dealloc(v);
 	*vp = NULL;

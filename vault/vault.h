@@ -184,6 +184,31 @@ typedef void (*vault_report_fn)(const char *what, const char *subject,
 int vault_check(struct vault *v, vault_report_fn report, void *ctx)
     __attribute__((warn_unused_result));
 
+/*
+ * Backup: a compacted copy of the vault (LMDB's copy of its newest
+ * snapshot, free pages left out) written next to file, opened as a vault
+ * of its own and checked in full with v's keys, then renamed to file
+ * (0600; it must not exist).  The backup is audited in v (and the copy
+ * holds that entry).  The copy holds only what the vault holds: sealed
+ * records, keyslots, the audit log; any keyslot of the vault opens it.
+ * why says what failed.
+ */
+int vault_backup(struct vault *v, const char *file, char *why,
+    size_t whylen) __attribute__((warn_unused_result));
+
+/*
+ * Restore: copy the backup at file next to the vault directory dir
+ * (created if need be), open it, unlock it with secret (as for
+ * vault_unlock()) and check it in full; only then, and only when nobody
+ * has the vault in dir open (CV_E_BUSY) and it is the same vault or none
+ * can be read there (CV_E_REFUSED), rename it into place.  The user's
+ * high-water mark is set to the restored change counter (*counter), and
+ * the restore is audited in the restored vault.  why says what failed.
+ */
+int vault_restore(const char *dir, const char *file, enum keyslot_kind kind,
+    const void *secret, size_t len, const char *label, uint64_t *counter,
+    char *why, size_t whylen) __attribute__((warn_unused_result));
+
 /* Current time for records and audit entries (Unix seconds). */
 int64_t vault_now(void);
 

@@ -52,6 +52,8 @@ struct vault {
 	int have_head;         /* head is valid in this transaction */
 	char detail[256];      /* what is inconsistent, for the subject */
 	uint64_t hwm_seen;     /* the high-water mark as last written */
+	int no_hwm;            /* a backup being verified: no mark */
+	int open_fd;           /* open.lock, held shared while open; -1 */
 	char warning[256];     /* vault_warning() */
 };
 
@@ -72,6 +74,10 @@ struct vault {
  * a new head with what fn changed; a failure sets v->detail. */
 int vault_txn(struct vault *v, unsigned flags, store_fn fn, void *ctx)
     __attribute__((warn_unused_result));
+/* Copy from's keys into to (which has none yet), under from's lock.
+ * CV_E_LOCKED when from is locked. */
+int vault_keys_copy(struct vault *from, struct vault *to)
+    __attribute__((warn_unused_result));
 /* Replace the keys with *sbp (taken over) unless v was locked meanwhile
  * (then *sbp is wiped). */
 void vault_keys_install(struct vault *v, struct secbuf **sbp);
@@ -79,6 +85,12 @@ void vault_keys_install(struct vault *v, struct secbuf **sbp);
 int vault_keys_new(const struct vault *v, const unsigned char *vmk,
     const unsigned char *sk, struct secbuf **sbp)
     __attribute__((warn_unused_result));
+
+/* Take open.lock in dir, without waiting: shared (every open handle) or
+ * exclusive (a restore); *fd holds it until closed.  CV_E_BUSY when the
+ * other kind is held. */
+int vault_open_lock(const char *dir, mode_t mode, int exclusive, int *fd,
+    char *why, size_t whylen) __attribute__((warn_unused_result));
 
 void vault_set_subject(struct vault *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
