@@ -73,6 +73,35 @@ seal_checksum(unsigned char out[SEAL_MAC_BYTES], const void *in, size_t inlen)
 	crypto_generichash(out, SEAL_MAC_BYTES, in, inlen, NULL, 0);
 }
 
+_Static_assert(sizeof(crypto_generichash_state) <=
+    sizeof(((struct seal_checksum_ctx *)0)->opaque), "checksum state size");
+_Static_assert(_Alignof(crypto_generichash_state) <= 64,
+    "checksum state alignment");
+
+void
+seal_checksum_init(struct seal_checksum_ctx *c)
+{
+	crypto_generichash_init((crypto_generichash_state *)(void *)c->opaque,
+	    NULL, 0, SEAL_MAC_BYTES);
+}
+
+void
+seal_checksum_update(struct seal_checksum_ctx *c, const void *in,
+    size_t inlen)
+{
+	crypto_generichash_update(
+	    (crypto_generichash_state *)(void *)c->opaque, in, inlen);
+}
+
+void
+seal_checksum_final(struct seal_checksum_ctx *c,
+    unsigned char out[SEAL_MAC_BYTES])
+{
+	crypto_generichash_final((crypto_generichash_state *)(void *)c->opaque,
+	    out, SEAL_MAC_BYTES);
+	sodium_memzero(c, sizeof(*c));
+}
+
 void
 seal_random(void *out, size_t n)
 {

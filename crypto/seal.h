@@ -40,6 +40,17 @@ int seal_mac_is_valid(const unsigned char mac[SEAL_MAC_BYTES], const void *in,
 void seal_checksum(unsigned char out[SEAL_MAC_BYTES], const void *in,
     size_t inlen);
 
+/* The same checksum over input given in pieces (no copy to join them). */
+struct seal_checksum_ctx {
+	_Alignas(64) unsigned char opaque[384]; /* libsodium's state */
+};
+
+void seal_checksum_init(struct seal_checksum_ctx *c);
+void seal_checksum_update(struct seal_checksum_ctx *c, const void *in,
+    size_t inlen);
+void seal_checksum_final(struct seal_checksum_ctx *c,
+    unsigned char out[SEAL_MAC_BYTES]);
+
 /* n random bytes. */
 void seal_random(void *out, size_t n);
 

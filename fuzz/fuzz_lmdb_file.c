@@ -51,9 +51,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* Either meta page's snapshot: a damaged file can name either.
 	 * Whatever the verdict, the check must not crash or overread. */
-	r = store_check(&src, fuzz_txnid(data, size, 0), why, sizeof(why));
+	r = store_check(&src, fuzz_txnid(data, size, 0), 1, why, sizeof(why));
 	if (psize >= 512 && psize <= 65536)
-		r |= store_check(&src, fuzz_txnid(data, size, psize), why,
+		r |= store_check(&src, fuzz_txnid(data, size, psize), 0, why,
 		    sizeof(why));
 	(void)r;
 	return 0;

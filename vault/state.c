@@ -17,6 +17,7 @@
 #define STATE_FANOUT 16
 #define STATE_HASH SEAL_MAC_BYTES
 #define STATE_NODE_BYTES (STATE_FANOUT * STATE_HASH)
+#define STATE_NODE_STORED_MAX (2 + STATE_NODE_BYTES)
 #define STATE_BUCKETS 65536u
 #define STATE_COMMIT_BYTES (VAULT_RECORD_KEY_BYTES + 4 + SEAL_NONCE_BYTES + \
 	SEAL_TAG_BYTES)
@@ -81,38 +82,89 @@ state_node_key(unsigned level, unsigned index, unsigned char key[3])
 	key[2] = (unsigned char)index;
 }
 
+/*
+ * A node is stored compact: a 16-bit map of the children present, then
+ * their hashes (most nodes near the buckets have one to three).  The
+ * node's hash is over this form, which is canonical: no zero child is
+ * stored, and a node without children is not stored at all.
+ */
+static size_t
+state_node_encode(const unsigned char node[STATE_NODE_BYTES],
+    unsigned char out[STATE_NODE_STORED_MAX])
+{
+	unsigned i, map = 0;
+	size_t n = 2;
+
+	for (i = 0; i < STATE_FANOUT; i++) {
+		if (state_is_zero(node + i * STATE_HASH, STATE_HASH))
+			continue;
+		map |= 1u << i;
+		memcpy(out + n, node + i * STATE_HASH, STATE_HASH);
+		n += STATE_HASH;
+	}
+	out[0] = (unsigned char)(map >> 8);
+	out[1] = (unsigned char)map;
+	return map == 0 ? 0 : n;
+}
+
+static int
+state_node_decode(const unsigned char *v, size_t n,
+    unsigned char node[STATE_NODE_BYTES])
+{
+	unsigned i, map;
+	size_t at = 2;
+
+	memset(node, 0, STATE_NODE_BYTES);
+	if (n < 2 || n > STATE_NODE_STORED_MAX)
+		return CV_E_INTEGRITY;
+	map = (unsigned)v[0] << 8 | v[1];
+	if (map == 0)
+		return CV_E_INTEGRITY;
+	for (i = 0; i < STATE_FANOUT; i++) {
+		if (!(map & (1u << i)))
+			continue;
+		if (n - at < STATE_HASH ||
+		    state_is_zero(v + at, STATE_HASH))
+			return CV_E_INTEGRITY;
+		memcpy(node + i * STATE_HASH, v + at, STATE_HASH);
+		at += STATE_HASH;
+	}
+	return at == n ? 0 : CV_E_INTEGRITY;
+}
+
 /* Inner node (level, index): its sixteen children; all zero if absent. */
 static int
 state_node_get(struct store_txn *t, unsigned level, unsigned index,
     unsigned char node[STATE_NODE_BYTES])
 {
-	unsigned char key[3];
+	unsigned char key[3], v[STATE_NODE_STORED_MAX];
 	size_t n;
 	int rc;
 
 	state_node_key(level, index, key);
-	rc = store_get(t, STORE_STATE, key, sizeof(key), node,
-	    STATE_NODE_BYTES, &n);
+	rc = store_get(t, STORE_STATE, key, sizeof(key), v, sizeof(v), &n);
 	if (rc == CV_E_NOTFOUND) {
 		memset(node, 0, STATE_NODE_BYTES);
 		return 0;
 	}
+	if (rc == CV_E_TOOBIG)
+		return CV_E_INTEGRITY;
 	if (rc != 0)
 		return rc;
-	return n == STATE_NODE_BYTES ? 0 : CV_E_INTEGRITY;
+	return state_node_decode(v, n, node);
 }
 
 static int
 state_node_put(struct store_txn *t, unsigned level, unsigned index,
     const unsigned char node[STATE_NODE_BYTES])
 {
-	unsigned char key[3];
+	unsigned char key[3], v[STATE_NODE_STORED_MAX];
+	size_t n = state_node_encode(node, v);
 	int rc;
 
 	state_node_key(level, index, key);
-	if (!state_is_zero(node, STATE_NODE_BYTES))
-		return store_put(t, STORE_STATE, key, sizeof(key), node,
-		    STATE_NODE_BYTES, 0);
+	if (n != 0)
+		return store_put(t, STORE_STATE, key, sizeof(key), v, n, 0);
 	rc = store_del(t, STORE_STATE, key, sizeof(key));
 	return rc == CV_E_NOTFOUND ? 0 : rc;
 }
@@ -123,16 +175,16 @@ state_node_hash(unsigned level, unsigned index,
     const unsigned char node[STATE_NODE_BYTES], unsigned char out[STATE_HASH])
 {
 	static const char tag[] = "credvault state node v1";
-	unsigned char b[sizeof(tag) + 3 + STATE_NODE_BYTES];
+	unsigned char b[sizeof(tag) + 3 + STATE_NODE_STORED_MAX];
+	size_t n;
 
-	if (state_is_zero(node, STATE_NODE_BYTES)) {
+	if ((n = state_node_encode(node, b + sizeof(tag) + 3)) == 0) {
 		memset(out, 0, STATE_HASH);
 		return;
 	}
 	memcpy(b, tag, sizeof(tag));
 	state_node_key(level, index, b + sizeof(tag));
-	memcpy(b + sizeof(tag) + 3, node, STATE_NODE_BYTES);
-	seal_checksum(out, b, sizeof(b));
+	seal_checksum(out, b, sizeof(tag) + 3 + n);
 }
 
 /* What commits to one sealed record: its key, length, nonce and tag. */
@@ -149,62 +201,61 @@ state_record_commit(const unsigned char *key, const unsigned char *val,
 	return 0;
 }
 
-/* The records of one bucket, as their commitments. */
-struct state_leaf {
-	unsigned char *b;
-	size_t len, cap;
-	int err;
+/*
+ * A checksum over entries given one at a time: a bucket's records as
+ * their commitments, or the keyslot commitments.  Nothing is copied.
+ */
+struct state_hasher {
+	struct seal_checksum_ctx c;
+	size_t n;
 };
 
-static int
-state_leaf_add(struct state_leaf *l, const unsigned char *key, size_t klen,
-    const unsigned char *val, size_t vlen)
+static void
+state_hasher_start(struct state_hasher *h, const void *pre, size_t len)
 {
-	struct buf_writer w;
-	unsigned char *p;
-	size_t ncap;
-
-	if (klen != VAULT_RECORD_KEY_BYTES)
-		return CV_E_INTEGRITY;
-	if (l->cap - l->len < STATE_COMMIT_BYTES) {
-		ncap = l->cap ? 2 * l->cap : 16 * STATE_COMMIT_BYTES;
-		if ((p = realloc(l->b, ncap)) == NULL)
-			return CV_E_NOMEM;
-		l->b = p;
-		l->cap = ncap;
-	}
-	buf_writer_init(&w, l->b + l->len, STATE_COMMIT_BYTES);
-	if (state_record_commit(key, val, vlen, &w) != 0 || w.err != 0)
-		return CV_E_INTEGRITY;
-	l->len += w.len;
-	return 0;
+	seal_checksum_init(&h->c);
+	seal_checksum_update(&h->c, pre, len);
+	h->n = 0;
 }
 
-/* The hash of bucket b over the commitments in l: zero when empty. */
+/* The hash; zero when empty is asked for and there were no entries. */
 static void
-state_leaf_hash(unsigned b, const struct state_leaf *l,
+state_hasher_finish(struct state_hasher *h, int empty_is_zero,
     unsigned char out[STATE_HASH])
+{
+	seal_checksum_final(&h->c, out);
+	if (empty_is_zero && h->n == 0)
+		memset(out, 0, STATE_HASH);
+}
+
+/* A bucket's hash: its number, then its records in key order. */
+static void
+state_leaf_start(struct state_hasher *h, unsigned b)
 {
 	static const char tag[] = "credvault state leaf v1";
 	unsigned char pre[sizeof(tag) + 2];
-	unsigned char *all;
 
-	if (l->len == 0) {
-		memset(out, 0, STATE_HASH);
-		return;
-	}
 	memcpy(pre, tag, sizeof(tag));
 	pre[sizeof(tag)] = (unsigned char)(b >> 8);
 	pre[sizeof(tag) + 1] = (unsigned char)b;
-	/* One contiguous input: the prefix, then the records. */
-	if ((all = malloc(sizeof(pre) + l->len)) == NULL) {
-		memset(out, 0xff, STATE_HASH); /* never a valid hash */
-		return;
-	}
-	memcpy(all, pre, sizeof(pre));
-	memcpy(all + sizeof(pre), l->b, l->len);
-	seal_checksum(out, all, sizeof(pre) + l->len);
-	free(all);
+	state_hasher_start(h, pre, sizeof(pre));
+}
+
+static int
+state_leaf_add(struct state_hasher *h, const unsigned char *key,
+    size_t klen, const unsigned char *val, size_t vlen)
+{
+	unsigned char c[STATE_COMMIT_BYTES];
+	struct buf_writer w;
+
+	if (klen != VAULT_RECORD_KEY_BYTES)
+		return CV_E_INTEGRITY;
+	buf_writer_init(&w, c, sizeof(c));
+	if (state_record_commit(key, val, vlen, &w) != 0 || w.err != 0)
+		return CV_E_INTEGRITY;
+	seal_checksum_update(&h->c, c, w.len);
+	h->n++;
+	return 0;
 }
 
 static int
@@ -219,16 +270,15 @@ static int
 state_bucket_hash(struct store_txn *t, unsigned b,
     unsigned char out[STATE_HASH])
 {
-	struct state_leaf l = { NULL, 0, 0, 0 };
+	struct state_hasher l;
 	unsigned char prefix[2] = { (unsigned char)(b >> 8),
 		(unsigned char)b };
 	int rc;
 
+	state_leaf_start(&l, b);
 	rc = store_scan(t, STORE_RECORDS, prefix, sizeof(prefix),
 	    state_leaf_visit, &l);
-	if (rc == 0)
-		state_leaf_hash(b, &l, out);
-	free(l.b);
+	state_hasher_finish(&l, 1, out);
 	return rc;
 }
 
@@ -338,17 +388,18 @@ static int
 state_mark_node(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
-	const unsigned char *k = key, *v = val;
+	const unsigned char *k = key;
+	unsigned char node[STATE_NODE_BYTES];
 	unsigned i, b;
 
 	if (klen != 3 || k[0] != STATE_LEVELS - 1)
 		return 0; /* not a node above the buckets (or a keyslot's) */
-	if (vlen != STATE_NODE_BYTES)
+	if (state_node_decode(val, vlen, node) != 0)
 		return CV_E_INTEGRITY;
 	for (i = 0; i < STATE_FANOUT; i++) {
 		b = ((unsigned)k[1] << 8 | k[2]) * STATE_FANOUT + i;
 		if (b < STATE_BUCKETS &&
-		    !state_is_zero(v + i * STATE_HASH, STATE_HASH)) {
+		    !state_is_zero(node + i * STATE_HASH, STATE_HASH)) {
 			unsigned char bk[VAULT_RECORD_KEY_BYTES] = { 0 };
 
 			bk[0] = (unsigned char)(b >> 8);
@@ -514,29 +565,22 @@ out:
 	return rc;
 }
 
+/* One entry of a digest: its key's length, its key and a hash. */
 static int
 state_digest_visit(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
-	struct state_leaf *l = arg;
-	unsigned char *np;
-	size_t need = 2 + klen + STATE_HASH, ncap;
+	struct state_hasher *h = arg;
+	unsigned char len[2];
 
 	if (klen > UINT16_MAX || vlen != STATE_HASH)
 		return CV_E_INTEGRITY;
-	if (l->cap - l->len < need) {
-		ncap = l->cap + need + 1024;
-		if ((np = realloc(l->b, ncap)) == NULL)
-			return CV_E_NOMEM;
-		l->b = np;
-		l->cap = ncap;
-	}
-	l->b[l->len++] = (unsigned char)(klen >> 8);
-	l->b[l->len++] = (unsigned char)klen;
-	memcpy(l->b + l->len, key, klen);
-	l->len += klen;
-	memcpy(l->b + l->len, val, STATE_HASH);
-	l->len += STATE_HASH;
+	len[0] = (unsigned char)(klen >> 8);
+	len[1] = (unsigned char)klen;
+	seal_checksum_update(&h->c, len, sizeof(len));
+	seal_checksum_update(&h->c, key, klen);
+	seal_checksum_update(&h->c, val, vlen);
+	h->n++;
 	return 0;
 }
 
@@ -545,17 +589,12 @@ static int
 state_slots_digest(struct store_txn *t, unsigned char out[STATE_HASH])
 {
 	static const char tag[] = "credvault state slots v1";
-	struct state_leaf l = { NULL, 0, 0, 0 };
+	struct state_hasher h;
 	int rc;
 
-	if ((l.b = malloc(sizeof(tag))) == NULL)
-		return CV_E_NOMEM;
-	l.cap = l.len = sizeof(tag);
-	memcpy(l.b, tag, sizeof(tag));
-	rc = store_scan(t, STORE_STATE, "s", 1, state_digest_visit, &l);
-	if (rc == 0)
-		seal_checksum(out, l.b, l.len);
-	free(l.b);
+	state_hasher_start(&h, tag, sizeof(tag));
+	rc = store_scan(t, STORE_STATE, "s", 1, state_digest_visit, &h);
+	state_hasher_finish(&h, 0, out);
 	return rc;
 }
 
@@ -590,15 +629,14 @@ static int
 state_meta_sum(struct store_txn *t, unsigned char out[STATE_HASH])
 {
 	static const char tag[] = "credvault meta sum v1";
-	struct state_leaf l = { NULL, 0, 0, 0 };
+	struct state_hasher h;
 	int rc;
 
-	rc = state_slot_visit(tag, sizeof(tag), "", 0, &l);
+	seal_checksum_init(&h.c);
+	rc = state_slot_visit(tag, sizeof(tag), "", 0, &h);
 	if (rc == 0)
-		rc = store_scan(t, STORE_META, NULL, 0, state_sum_visit, &l);
-	if (rc == 0)
-		seal_checksum(out, l.b, l.len);
-	free(l.b);
+		rc = store_scan(t, STORE_META, NULL, 0, state_sum_visit, &h);
+	seal_checksum_final(&h.c, out);
 	return rc;
 }
 
@@ -1003,7 +1041,7 @@ state_walk_bucket(struct state_walk *w, unsigned bucket,
     const unsigned char *const *keys, const unsigned char *const *vals,
     const size_t *lens, size_t n, char *why, size_t whylen)
 {
-	struct state_leaf l = { NULL, 0, 0, 0 };
+	struct state_hasher l;
 	unsigned char h[STATE_HASH];
 	size_t i;
 	int rc = 0;
@@ -1014,12 +1052,11 @@ state_walk_bucket(struct state_walk *w, unsigned bucket,
 			w->first_gone = w->bucket[w->next];
 		w->next++;
 	}
+	state_leaf_start(&l, bucket);
 	for (i = 0; i < n && rc == 0; i++)
 		rc = state_leaf_add(&l, keys[i], VAULT_RECORD_KEY_BYTES,
 		    vals[i], lens[i]);
-	if (rc == 0)
-		state_leaf_hash(bucket, &l, h);
-	free(l.b);
+	state_hasher_finish(&l, 1, h);
 	if (rc != 0)
 		return rc;
 	if (w->next < w->n && w->bucket[w->next] == bucket) {
@@ -1054,7 +1091,7 @@ state_walk_end(struct state_walk *w, char *why, size_t whylen)
 /* A bucket at a time, for state_verify_records(). */
 struct state_all {
 	struct state_walk *w;
-	struct state_leaf l;
+	struct state_hasher l;
 	unsigned bucket;
 	int have;
 	char *why;
@@ -1075,8 +1112,7 @@ state_all_flush(struct state_all *a)
 			w->first_gone = w->bucket[w->next];
 		w->next++;
 	}
-	state_leaf_hash(a->bucket, &a->l, h);
-	a->l.len = 0;
+	state_hasher_finish(&a->l, 1, h);
 	if (w->next < w->n && w->bucket[w->next] == a->bucket &&
 	    memcmp(w->hash[w->next++], h, STATE_HASH) == 0)
 		return 0;
@@ -1099,6 +1135,8 @@ state_all_visit(const void *key, size_t klen, const void *val, size_t vlen,
 	b = state_bucket(key);
 	if (a->have && b != a->bucket && (rc = state_all_flush(a)) != 0)
 		return rc;
+	if (!a->have)
+		state_leaf_start(&a->l, b);
 	a->bucket = b;
 	a->have = 1;
 	return state_leaf_add(&a->l, key, klen, val, vlen);
@@ -1119,7 +1157,6 @@ state_verify_records(struct store_txn *t, const struct state_head *head,
 	if ((rc = store_scan(t, STORE_RECORDS, NULL, 0, state_all_visit,
 	    &a)) == 0 && (rc = state_all_flush(&a)) == 0)
 		rc = state_walk_end(a.w, why, whylen);
-	free(a.l.b);
 	state_walk_free(&a.w);
 	return rc;
 }

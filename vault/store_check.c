@@ -187,51 +187,58 @@ chk_meta_read(const struct store_check_src *src, unsigned i, uint32_t psize,
 	return 0;
 }
 
-/* Both meta pages; *newest is the one a writer uses. */
+/* Meta page m names pages that the file of src->size bytes can hold. */
 static int
-chk_metas(const struct store_check_src *src, struct chk_meta *newest,
+chk_meta_fits(const struct store_check_src *src, const struct chk_meta *m,
     char *why, size_t whylen)
 {
-	struct chk_meta m0, m1;
-	uint64_t pages;
-	int r;
+	uint64_t pages = src->size / m->psize;
 
-	if ((r = chk_meta_read(src, 0, 0, &m0, why, whylen)) != 0 ||
-	    (r = chk_meta_read(src, 1, m0.psize, &m1, why, whylen)) != 0)
-		return r;
-	*newest = m0.txnid < m1.txnid ? m1 : m0;
-	pages = src->size / newest->psize;
-	if (src->size % newest->psize != 0 || pages < 2) {
+	if (src->size % m->psize != 0 || pages < 2) {
 		cv_why(why, whylen, "the file is truncated: %llu bytes is not "
 		    "a whole number of %u-byte pages",
-		    (unsigned long long)src->size, newest->psize);
+		    (unsigned long long)src->size, m->psize);
 		return CV_E_INTEGRITY;
 	}
-	if (newest->last_pg < 1 || newest->last_pg > pages + CHK_FREE_SLACK) {
+	if (m->last_pg < 1 || m->last_pg > pages + CHK_FREE_SLACK) {
 		cv_why(why, whylen, "the meta page's last page %llu does not "
 		    "fit a file of %llu pages",
-		    (unsigned long long)newest->last_pg,
+		    (unsigned long long)m->last_pg,
 		    (unsigned long long)pages);
 		return CV_E_INTEGRITY;
 	}
-	if ((newest->main_db.root != CHK_INVALID &&
-	    newest->main_db.root >= pages) ||
-	    (newest->free_db.root != CHK_INVALID &&
-	    newest->free_db.root >= pages)) {
-		cv_why(why, whylen, "the file is truncated: the newest "
-		    "snapshot's roots lie past its %llu pages",
+	if ((m->main_db.root != CHK_INVALID && m->main_db.root >= pages) ||
+	    (m->free_db.root != CHK_INVALID && m->free_db.root >= pages)) {
+		cv_why(why, whylen, "the file is truncated: the snapshot's "
+		    "roots lie past its %llu pages",
 		    (unsigned long long)pages);
 		return CV_E_INTEGRITY;
 	}
 	return 0;
 }
 
+/* Both meta pages, well-formed. */
+static int
+chk_metas(const struct store_check_src *src, struct chk_meta m[2],
+    char *why, size_t whylen)
+{
+	int r;
+
+	if ((r = chk_meta_read(src, 0, 0, &m[0], why, whylen)) != 0)
+		return r;
+	return chk_meta_read(src, 1, m[0].psize, &m[1], why, whylen);
+}
+
 int
 store_check_meta(const struct store_check_src *src, char *why, size_t whylen)
 {
-	struct chk_meta m;
+	struct chk_meta m[2];
+	int r;
 
-	return chk_metas(src, &m, why, whylen);
+	if ((r = chk_metas(src, m, why, whylen)) != 0)
+		return r;
+	/* The newest, which LMDB picks when it creates the lock file. */
+	return chk_meta_fits(src, &m[m[0].txnid < m[1].txnid], why, whylen);
 }
 
 /* Mark n pages from pgno as reachable: in range, in the file, once. */
@@ -635,23 +642,65 @@ chk_free_disjoint(struct chk *c, const struct chk_db *free_db)
 	}
 }
 
-int
-store_check(const struct store_check_src *src, uint64_t txnid, char *why,
-    size_t whylen)
+/* The bytes of meta page i that a commit rewrites, as they are now. */
+static int
+chk_meta_raw(const struct store_check_src *src, unsigned i, uint32_t psize,
+    unsigned char b[CHK_META_OFF + CHK_META_BYTES])
 {
+	return src->read(src->ctx, (uint64_t)i * psize, b,
+	    CHK_META_OFF + CHK_META_BYTES) == 0 ? 0 : CV_E_IO;
+}
+
+/*
+ * The meta page of snapshot txnid: meta page txnid % 2, as LMDB picks it.
+ * A reader's snapshot stays readable while its transaction lives, but
+ * its meta page is rewritten two commits later; then the snapshot moved
+ * on under the check (CV_E_BUSY), which is not damage.  The other meta
+ * page may be newer even for a writer: a writer killed after it wrote
+ * its meta page but before the lock file named it left it there, and the
+ * next commit overwrites it.
+ */
+static int
+chk_snapshot_meta(const struct store_check_src *src, uint64_t txnid,
+    int writer, struct chk_meta *m, char *why, size_t whylen)
+{
+	struct chk_meta mm[2], *mine;
+	unsigned i = (unsigned)(txnid & 1);
+	int r;
+
+	if ((r = chk_metas(src, mm, why, whylen)) != 0)
+		return r;
+	mine = &mm[i];
+	if (mine->txnid > txnid && !writer)
+		return CV_E_BUSY;
+	if (mine->txnid != txnid) {
+		cv_why(why, whylen, "meta page %u is of transaction %llu, the "
+		    "lock file's is %llu", i, (unsigned long long)mine->txnid,
+		    (unsigned long long)txnid);
+		return CV_E_INTEGRITY;
+	}
+	if ((r = chk_meta_fits(src, mine, why, whylen)) != 0)
+		return r;
+	*m = *mine;
+	return 0;
+}
+
+int
+store_check(const struct store_check_src *src, uint64_t txnid, int writer,
+    char *why, size_t whylen)
+{
+	unsigned char before[CHK_META_OFF + CHK_META_BYTES];
+	unsigned char after[sizeof(before)];
 	struct chk_meta m;
 	struct chk c;
 	size_t i;
 	int r;
 
-	if ((r = chk_metas(src, &m, why, whylen)) != 0)
+	if ((r = chk_snapshot_meta(src, txnid, writer, &m, why, whylen)) != 0)
 		return r;
-	if (m.txnid != txnid) {
-		cv_why(why, whylen, "the newest meta page is of transaction "
-		    "%llu, the lock file's of %llu",
-		    (unsigned long long)m.txnid, (unsigned long long)txnid);
-		return CV_E_INTEGRITY;
-	}
+	if ((r = chk_meta_raw(src, (unsigned)(txnid & 1), m.psize,
+	    before)) != 0)
+		return r;
 	memset(&c, 0, sizeof(c));
 	c.src = src;
 	c.psize = m.psize;
@@ -679,5 +728,15 @@ out:
 	free(c.ov);
 	free(c.nodes);
 	free(c.data);
-	return r;
+	/* A meta page rewritten during the check may have been read torn:
+	 * what was checked is not known to be this snapshot. */
+	if (r == CV_E_NOMEM || (chk_meta_raw(src, (unsigned)(txnid & 1),
+	    m.psize, after) == 0 && memcmp(before, after, sizeof(before)) == 0))
+		return r;
+	if (!writer)
+		return CV_E_BUSY;
+	cv_why(why, whylen, "meta page %u changed while the writer lock was "
+	    "held: something other than LMDB writes the file",
+	    (unsigned)(txnid & 1));
+	return CV_E_INTEGRITY;
 }

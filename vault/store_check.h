@@ -14,7 +14,7 @@
  * invariants LMDB relies on (LMDB 0.9 data format 1, 64-bit):
  *
  *   - both meta pages: page flags, magic, format version, page size;
- *     txnid is the newest of the two, as a writer will use it;
+ *     snapshot txnid's is meta page txnid % 2, as LMDB picks it;
  *   - every page of the free list and of every database reachable from
  *     that meta page, each read once: its number, its type, its free
  *     space bounds, each node inside the page and apart from the others,
@@ -28,7 +28,12 @@
  * in the fuzzer) and never trusted for a size: every read is bounded by
  * src->size.  Returns 0, CV_E_INTEGRITY with why saying what is damaged
  * ("page 12 (a leaf of 'records'): node 3 runs past the page"), CV_E_IO
- * when reading failed, or CV_E_NOMEM.  Thread-safe.
+ * when reading failed, or CV_E_NOMEM.  A reader's (writer 0) snapshot
+ * can move on under the check: two commits later its meta page is
+ * rewritten, and a meta page read while it is rewritten may be torn; so
+ * that page is read before and after, and when it is not the same or no
+ * longer the snapshot's, CV_E_BUSY says to check a newer snapshot instead
+ * (it is not damage).  Thread-safe.
  */
 struct store_check_src {
 	/* Read len bytes at off into buf: 0, or -1 on error or a short read. */
@@ -38,7 +43,7 @@ struct store_check_src {
 };
 
 int store_check(const struct store_check_src *src, uint64_t txnid,
-    char *why, size_t whylen) __attribute__((warn_unused_result));
+    int writer, char *why, size_t whylen) __attribute__((warn_unused_result));
 
 /*
  * The cheap part alone, for before LMDB opens the file: both meta pages

@@ -91,6 +91,7 @@ store_err(int rc)
  * errors so the user is told to free space.
  */
 #define STORE_SPACE_SLACK (1u << 20)
+#define STORE_CHECK_TRIES 32 /* snapshots that moved on under the check */
 
 static int
 store_err_commit(const struct store *s, int rc)
@@ -173,10 +174,11 @@ store_check_before_open(struct store *s)
  * shrunk, and the snapshot txn builds on (its own for a reader, the last
  * committed one for a writer, which holds the writer lock) was checked
  * here, or is checked now.  Both snapshots are safe from reuse while txn
- * lives.  0 or CV_E_INTEGRITY (s->damage says why).
+ * lives.  0, CV_E_INTEGRITY (s->damage says why), or CV_E_BUSY when a
+ * reader's snapshot moved on under the check.
  */
 static int
-store_check_snapshot(struct store *s, MDB_txn *txn, int write)
+store_check_snapshot_once(struct store *s, MDB_txn *txn, int write)
 {
 	struct store_check_src src;
 	uint64_t snap = (uint64_t)mdb_txn_id(txn) - (write ? 1 : 0);
@@ -198,7 +200,7 @@ store_check_snapshot(struct store *s, MDB_txn *txn, int write)
 		src.read = store_pread;
 		src.ctx = &fd;
 		src.size = (uint64_t)st.st_size;
-		rc = store_check(&src, snap, why, sizeof(why));
+		rc = store_check(&src, snap, write, why, sizeof(why));
 		if (rc == CV_E_INTEGRITY)
 			(void)store_damaged(s, why);
 		else if (rc == 0) {
@@ -208,6 +210,25 @@ store_check_snapshot(struct store *s, MDB_txn *txn, int write)
 	}
 	mutex_unlock(&s->check_mu);
 	return rc;
+}
+
+/* A reader whose snapshot moved on under the check begins again on the
+ * newest one; a vault that changes faster than it can be checked is
+ * busy, not damaged. */
+static int
+store_check_snapshot(struct store *s, MDB_txn *txn, int write)
+{
+	unsigned tries;
+	int rc, mrc;
+
+	for (tries = 0;; tries++) {
+		rc = store_check_snapshot_once(s, txn, write);
+		if (rc != CV_E_BUSY || write || tries == STORE_CHECK_TRIES)
+			return rc;
+		mdb_txn_reset(txn);
+		if ((mrc = mdb_txn_renew(txn)) != 0)
+			return store_err(mrc);
+	}
 }
 
 /* After a commit of ours: that snapshot needs no check. */

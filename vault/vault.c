@@ -100,23 +100,22 @@ vault_hwm_raise(struct vault *v)
 	v->hwm_seen = v->head->counter;
 }
 
-/* A vault older than one this user saw: rolled back as a whole. */
+/* A vault older than one this user saw (the mark hwm_get() gave):
+ * rolled back as a whole. */
 static int
-vault_hwm_check(struct vault *v)
+vault_hwm_check(struct vault *v, int got, uint64_t seen)
 {
 	char dir[CV_PATH_MAX];
-	uint64_t seen;
 	unsigned i;
-	int rc;
 
 	if (v->no_hwm)
 		return 0;
-	if ((rc = hwm_get(v->vault_id, &seen)) != 0) {
+	if (got != 0) {
 		if (hwm_dir(dir, sizeof(dir)) != 0)
 			(void)snprintf(dir, sizeof(dir), "(no state directory)");
 		cv_why(v->warning, sizeof(v->warning), "cannot read the vault's "
 		    "change counter in '%s' (%s): a rollback of the whole "
-		    "vault would go unnoticed", dir, cv_strerror(rc));
+		    "vault would go unnoticed", dir, cv_strerror(got));
 		return 0;
 	}
 	if (v->head->counter >= seen) {
@@ -403,12 +402,18 @@ vault_txn(struct vault *v, unsigned flags, store_fn fn, void *ctx)
 	int rc;
 
 	mutex_lock(&v->keys_mu);
+	v->detail[0] = '\0';
 	if ((flags & VAULT_TXN_KEYS) != 0 && v->keys == NULL)
 		rc = CV_E_LOCKED;
 	else if ((flags & VAULT_TXN_WRITE) != 0)
 		rc = store_write(v->store, vault_txn_run, &c);
 	else
 		rc = store_read(v->store, vault_txn_run, &c);
+	if (rc == CV_E_INTEGRITY && v->detail[0] == '\0' &&
+	    store_damage(v->store)[0] != '\0')
+		cv_why(v->detail, sizeof(v->detail), "its file is damaged (%s); "
+		    "restore it from a backup (credvault restore FILE)",
+		    store_damage(v->store));
 	if (rc == 0 && (flags & VAULT_TXN_WRITE) != 0 && v->have_head)
 		vault_hwm_raise(v);
 	mutex_unlock(&v->keys_mu);
@@ -924,7 +929,8 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
     size_t len, const char *label)
 {
 	struct unlock_ctx c;
-	int rc;
+	uint64_t hwm_seen = 0;
+	int rc, hwm_got;
 
 	vault_lock(v);
 	memset(&c, 0, sizeof(c));
@@ -987,6 +993,9 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
 		}
 		v->format = VAULT_FORMAT_VERSION;
 	}
+	/* The mark before the head: a mark is raised only after its commit,
+	 * so a head read after it is older only when it was rolled back. */
+	hwm_got = v->no_hwm ? 0 : hwm_get(v->vault_id, &hwm_seen);
 	if ((rc = vault_txn(v, VAULT_TXN_KEYS, vault_slots_txn, v)) != 0) {
 		if (rc == CV_E_INTEGRITY)
 			vault_set_subject(v, "the vault is inconsistent: %s",
@@ -995,7 +1004,7 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
 		vault_lock(v);
 		return rc;
 	}
-	if ((rc = vault_hwm_check(v)) != 0) {
+	if ((rc = vault_hwm_check(v, hwm_got, hwm_seen)) != 0) {
 		vault_lock(v);
 		return rc;
 	}

@@ -63,4 +63,28 @@ ok "readers racing rekeys succeed"
 m=$(cv list 2>/dev/null | wc -l)
 [ "$m" -eq "$n" ] && ok "no record lost ($m)" || not_ok "records: $m, want $n"
 
+# Readers racing a stream of commits: each reader checks the file under a
+# snapshot that other processes move on from; that is never damage.
+for i in $(seq 1 3); do
+	(
+		j=0
+		while [ $j -lt 15 ]; do
+			cv add "race$i-$j" --provider commercetools \
+			    --project-key pk --client-id "race$i-$j" \
+			    --scope view_products:pk \
+			    --auth-url https://auth.example.com \
+			    < "$T_DIR/secret" 2>/dev/null
+			j=$((j + 1))
+		done
+	) &
+done
+bad=0
+for i in $(seq 1 20); do
+	cv list >/dev/null 2>"$T_ERR" || { bad=$((bad + 1)); cat "$T_ERR" >&2; }
+done
+wait
+[ $bad -eq 0 ] && ok "readers racing commits see no damage" ||
+	not_ok "$bad readers failed while others committed"
+expect_exit 0 "check after the race" -- cv check
+
 t_done
