@@ -803,29 +803,127 @@ state_commit(struct store_txn *t, const struct vault *v,
 	return 0;
 }
 
-int
-state_verify_bucket(struct store_txn *t, const struct state_head *head,
-    const unsigned char key[VAULT_RECORD_KEY_BYTES], char *why,
-    size_t whylen)
+/* What one handle verified in one snapshot (state.h). */
+#define STATE_SEEN_NODES (1 + STATE_FANOUT + STATE_FANOUT * STATE_FANOUT)
+
+struct state_seen {
+	int valid;
+	uint64_t snap;
+	unsigned long keys_gen;
+	struct state_head head;
+	unsigned char buckets[STATE_BUCKETS / 8];
+	unsigned char node_ok[(STATE_SEEN_NODES + 7) / 8];
+	unsigned char node[STATE_SEEN_NODES][STATE_NODE_BYTES];
+};
+
+struct state_seen *
+state_seen_new(void)
 {
-	unsigned char node[STATE_NODE_BYTES], h[STATE_HASH];
-	unsigned b = state_bucket(key), index = b, level;
+	return calloc(1, sizeof(struct state_seen));
+}
+
+void
+state_seen_free(struct state_seen **sp)
+{
+	if (sp == NULL)
+		return;
+	free(*sp);
+	*sp = NULL;
+}
+
+int
+state_seen_get(const struct state_seen *s, uint64_t snap,
+    unsigned long keys_gen, struct state_head *head)
+{
+	if (!s->valid || s->snap != snap || s->keys_gen != keys_gen)
+		return 0;
+	*head = s->head;
+	return 1;
+}
+
+void
+state_seen_set(struct state_seen *s, uint64_t snap, unsigned long keys_gen,
+    const struct state_head *head)
+{
+	s->valid = 1;
+	s->snap = snap;
+	s->keys_gen = keys_gen;
+	s->head = *head;
+	memset(s->buckets, 0, sizeof(s->buckets));
+	memset(s->node_ok, 0, sizeof(s->node_ok));
+}
+
+/* Where node (level, index) of the top three levels is kept in s. */
+static unsigned
+state_seen_slot(unsigned level, unsigned index)
+{
+	return level == 0 ? 0 : level == 1 ? 1 + index :
+	    1 + STATE_FANOUT + index;
+}
+
+/* Node (level, index), checked against its hash want; from s when it
+ * was checked in this snapshot before. */
+static int
+state_node_verified(struct store_txn *t, struct state_seen *s,
+    unsigned level, unsigned index, const unsigned char want[STATE_HASH],
+    unsigned char node[STATE_NODE_BYTES])
+{
+	unsigned char h[STATE_HASH];
+	unsigned slot = state_seen_slot(level, index);
+	int cached = s != NULL && level < STATE_LEVELS - 1;
 	int rc;
 
+	if (cached && (s->node_ok[slot >> 3] & (1u << (slot & 7)))) {
+		memcpy(node, s->node[slot], STATE_NODE_BYTES);
+		return 0;
+	}
+	if ((rc = state_node_get(t, level, index, node)) != 0)
+		return rc;
+	state_node_hash(level, index, node, h);
+	if (memcmp(h, want, STATE_HASH) != 0)
+		return CV_E_INTEGRITY;
+	if (cached) {
+		memcpy(s->node[slot], node, STATE_NODE_BYTES);
+		s->node_ok[slot >> 3] |= (unsigned char)(1u << (slot & 7));
+	}
+	return 0;
+}
+
+int
+state_verify_bucket(struct store_txn *t, const struct state_head *head,
+    struct state_seen *seen, const unsigned char key[VAULT_RECORD_KEY_BYTES],
+    char *why, size_t whylen)
+{
+	unsigned char node[STATE_NODE_BYTES], want[STATE_HASH], h[STATE_HASH];
+	unsigned b = state_bucket(key), level, shift;
+	int rc;
+
+	if (seen != NULL && (seen->buckets[b >> 3] & (1u << (b & 7))))
+		return 0;
+	/* From the root down: node (level, b >> 4(4 - level)) holds child
+	 * (b >> 4(3 - level)) % 16 on the way to bucket b. */
+	memcpy(want, head->records, STATE_HASH);
+	for (level = 0; level < STATE_LEVELS &&
+	    !state_is_zero(want, STATE_HASH); level++) {
+		shift = 4 * (STATE_LEVELS - level);
+		rc = state_node_verified(t, seen, level, b >> shift, want, node);
+		if (rc == CV_E_INTEGRITY)
+			goto bad;
+		if (rc != 0)
+			return rc;
+		memcpy(want, node + ((b >> (shift - 4)) % STATE_FANOUT) *
+		    STATE_HASH, STATE_HASH);
+	}
+	/* A zero on the way: the bucket committed to holds nothing. */
+	if (level < STATE_LEVELS)
+		memset(want, 0, STATE_HASH);
 	if ((rc = state_bucket_hash(t, b, h)) != 0)
 		return rc;
-	for (level = STATE_LEVELS; level-- > 0;) {
-		if ((rc = state_node_get(t, level, index / STATE_FANOUT,
-		    node)) != 0)
-			return rc;
-		if (memcmp(node + (index % STATE_FANOUT) * STATE_HASH, h,
-		    STATE_HASH) != 0)
-			goto bad;
-		index /= STATE_FANOUT;
-		state_node_hash(level, index, node, h);
-	}
-	if (memcmp(h, head->records, STATE_HASH) == 0)
-		return 0;
+	if (memcmp(h, want, STATE_HASH) != 0)
+		goto bad;
+	if (seen != NULL)
+		seen->buckets[b >> 3] |= (unsigned char)(1u << (b & 7));
+	return 0;
 bad:
 	cv_why(why, whylen, "its records are not the ones the vault committed "
 	    "to: a record was put back from an older copy, or lost");

@@ -89,10 +89,30 @@ int state_head_verify(struct store_txn *t, const struct vault *v,
     const struct vault_keys *k, struct state_head *head, char *why,
     size_t whylen) __attribute__((warn_unused_result));
 
-/* The bucket of key and its path hash to the head's root.  Same returns. */
+/*
+ * What one handle verified in one snapshot.  A read transaction sees a
+ * snapshot that does not change, and every commit makes a new one; so
+ * reads of the snapshot verified last check only what they did not check
+ * before: the head, the inner nodes of the top three levels and each
+ * bucket once.  Not secret (hashes of sealed values).  keys_gen names
+ * the keys the head was verified under.
+ */
+struct state_seen;
+struct state_seen *state_seen_new(void);
+void state_seen_free(struct state_seen **sp);
+/* 1 and *head when s holds snapshot snap verified under keys_gen. */
+int state_seen_get(const struct state_seen *s, uint64_t snap,
+    unsigned long keys_gen, struct state_head *head);
+/* s now holds snapshot snap, whose head was verified; nothing else yet. */
+void state_seen_set(struct state_seen *s, uint64_t snap,
+    unsigned long keys_gen, const struct state_head *head);
+
+/* The bucket of key and its path hash to the head's root; with seen (a
+ * read transaction of seen's snapshot), what seen holds is not checked
+ * again and what is checked is added.  Same returns. */
 int state_verify_bucket(struct store_txn *t, const struct state_head *head,
-    const unsigned char key[VAULT_RECORD_KEY_BYTES], char *why,
-    size_t whylen) __attribute__((warn_unused_result));
+    struct state_seen *seen, const unsigned char key[VAULT_RECORD_KEY_BYTES],
+    char *why, size_t whylen) __attribute__((warn_unused_result));
 
 /* Every record, bucket by bucket, hashes to the head's root (what a
  * change of every record, rekey, checks first).  Same returns. */

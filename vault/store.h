@@ -4,6 +4,7 @@
 #define CV_VAULT_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -70,6 +71,10 @@ typedef int (*store_scan_fn)(const void *key, size_t klen, const void *val,
 int store_scan(struct store_txn *t, enum store_db db, const void *prefix,
     size_t plen, store_scan_fn fn, void *ctx)
     __attribute__((warn_unused_result));
+
+/* The committed snapshot t reads (a write transaction: the one it began
+ * from).  Snapshots are numbered in commit order and never change. */
+uint64_t store_txn_snapshot(const struct store_txn *t);
 
 /* Number of entries in db. */
 int store_count(struct store_txn *t, enum store_db db, size_t *n)

@@ -49,6 +49,7 @@ struct store {
 struct store_txn {
 	struct store *s;
 	MDB_txn *txn;
+	int write;
 	int map_full;
 };
 
@@ -388,6 +389,7 @@ store_run(struct store *s, store_fn fn, void *ctx, int write)
 	for (;;) {
 		memset(&t, 0, sizeof(t));
 		t.s = s;
+		t.write = write;
 		pthread_rwlock_rdlock(&s->resize_lock);
 		mrc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY,
 		    &t.txn);
@@ -500,6 +502,12 @@ store_scan(struct store_txn *t, enum store_db db, const void *prefix,
 	}
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+}
+
+uint64_t
+store_txn_snapshot(const struct store_txn *t)
+{
+	return (uint64_t)mdb_txn_id(t->txn) - (t->write ? 1 : 0);
 }
 
 int

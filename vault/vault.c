@@ -150,10 +150,12 @@ vault_alloc(void)
 		return NULL;
 	v->st = malloc(sizeof(*v->st));
 	v->head = calloc(1, sizeof(*v->head));
-	if (v->st == NULL || v->head == NULL ||
+	v->seen = state_seen_new();
+	if (v->st == NULL || v->head == NULL || v->seen == NULL ||
 	    pthread_mutex_init(&v->keys_mu, NULL) != 0) {
 		free(v->st);
 		free(v->head);
+		state_seen_free(&v->seen);
 		free(v);
 		return NULL;
 	}
@@ -168,6 +170,7 @@ vault_dealloc(struct vault *v)
 	(void)pthread_mutex_destroy(&v->keys_mu);
 	free(v->st);
 	free(v->head);
+	state_seen_free(&v->seen);
 	free(v);
 }
 
@@ -184,6 +187,7 @@ vault_keys_copy(struct vault *from, struct vault *to)
 		rc = CV_E_NOMEM;
 	else
 		to->keys = (struct vault_keys *)(void *)to->keys_sb->data;
+	to->keys_gen++;
 	mutex_unlock(&from->keys_mu);
 	return rc;
 }
@@ -196,6 +200,7 @@ vault_keys_install(struct vault *v, struct secbuf **sbp)
 		secbuf_free(&v->keys_sb);
 		v->keys_sb = *sbp;
 		v->keys = (struct vault_keys *)(void *)v->keys_sb->data;
+		v->keys_gen++;
 		*sbp = NULL; /* transferred */
 	}
 	mutex_unlock(&v->keys_mu);
@@ -349,6 +354,7 @@ vault_keys_refresh(struct store_txn *t, struct vault *v)
 	secbuf_free(&v->keys_sb);
 	v->keys_sb = keys;
 	v->keys = (struct vault_keys *)(void *)keys->data;
+	v->keys_gen++;
 	keys = NULL; /* transferred */
 out:
 	secbuf_free(&keys);
@@ -371,16 +377,31 @@ vault_txn_run(struct store_txn *t, void *arg)
 	int rc;
 
 	v->have_head = 0;
+	v->seen_now = 0;
 	v->detail[0] = '\0';
 	state_txn_reset(v->st);
-	if (v->keys != NULL && !vault_check_is_current(t, v, v->keys) &&
+	/* A snapshot read and verified before, under these keys, is the
+	 * same: its keys are current and its head is the one verified. */
+	if (v->keys != NULL && v->format >= 2 && !c->write &&
+	    state_seen_get(v->seen, store_txn_snapshot(t), v->keys_gen,
+	    v->head)) {
+		v->have_head = 1;
+		v->seen_now = 1;
+	}
+	if (!v->have_head && v->keys != NULL &&
+	    !vault_check_is_current(t, v, v->keys) &&
 	    (rc = vault_keys_refresh(t, v)) != 0)
 		return rc;
-	if (v->keys != NULL && v->format >= 2) {
+	if (!v->have_head && v->keys != NULL && v->format >= 2) {
 		if ((rc = state_head_verify(t, v, v->keys, v->head, v->detail,
 		    sizeof(v->detail))) != 0)
 			return rc == CV_E_NOTFOUND ? CV_E_INTEGRITY : rc;
 		v->have_head = 1;
+		if (!c->write) {
+			state_seen_set(v->seen, store_txn_snapshot(t),
+			    v->keys_gen, v->head);
+			v->seen_now = 1;
+		}
 	}
 	if ((rc = c->fn(t, c->ctx)) != 0)
 		return rc;
@@ -782,6 +803,7 @@ vault_lock(struct vault *v)
 {
 	mutex_lock(&v->keys_mu);
 	v->keys = NULL;
+	v->keys_gen++;
 	secbuf_free(&v->keys_sb);
 	v->unlocked_by[0] = '\0';
 	mutex_unlock(&v->keys_mu);
@@ -979,6 +1001,7 @@ vault_unlock(struct vault *v, enum keyslot_kind kind, const void *secret,
 	mutex_lock(&v->keys_mu);
 	v->keys_sb = c.keys;
 	v->keys = (struct vault_keys *)(void *)c.keys->data;
+	v->keys_gen++;
 	mutex_unlock(&v->keys_mu);
 	snprintf(v->unlocked_by, sizeof(v->unlocked_by), "%s", c.label_used);
 	if (v->actor[0] == '\0')

@@ -11,6 +11,7 @@
 
 struct state_txn;  /* vault/state.h */
 struct state_head; /* vault/state.h */
+struct state_seen; /* vault/state.h */
 
 /* Every key an unlocked vault holds, in one locked secbuf. */
 struct vault_keys {
@@ -50,6 +51,9 @@ struct vault {
 	struct state_txn *st;
 	struct state_head *head;
 	int have_head;         /* head is valid in this transaction */
+	struct state_seen *seen; /* what was verified in the snapshot read last */
+	int seen_now;          /* this read transaction reads seen's snapshot */
+	unsigned long keys_gen; /* changes whenever keys do */
 	char detail[256];      /* what is inconsistent, for the subject */
 	uint64_t hwm_seen;     /* the high-water mark as last written */
 	int no_hwm;            /* a backup being verified: no mark */

@@ -92,9 +92,14 @@ vault_verify_bucket(struct store_txn *t, struct vault *v,
 	unsigned b = state_bucket(key);
 	int rc;
 
-	if (!v->have_head || (v->st->verified[b >> 3] & (1u << (b & 7))))
+	if (!v->have_head)
 		return 0;
-	if ((rc = state_verify_bucket(t, v->head, key, v->detail,
+	if (v->seen_now)
+		return state_verify_bucket(t, v->head, v->seen, key, v->detail,
+		    sizeof(v->detail));
+	if (v->st->verified[b >> 3] & (1u << (b & 7)))
+		return 0;
+	if ((rc = state_verify_bucket(t, v->head, NULL, key, v->detail,
 	    sizeof(v->detail))) != 0)
 		return rc;
 	v->st->verified[b >> 3] |= (unsigned char)(1u << (b & 7));
