@@ -46,6 +46,7 @@
 #define CV_HOOK_INPUT_MAX 65536
 #define CV_HOOK_TIMEOUT_MS 10000
 #define CV_HOOKS_CONCURRENT_MAX 8
+#define CV_HOOK_REAP_MS 1000     /* waiting for a finished hook's orphans */
 
 /* Tokens and the agent (DESIGN.md section 7). */
 #define CV_TOKEN_MAX 8192

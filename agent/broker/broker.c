@@ -15,6 +15,7 @@
 #include "agent/jobs/pool.h"
 #include "agent/jobs/sweep.h"
 #include "hooks/policy.h"
+#include "hooks/reap.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -103,6 +104,8 @@ broker_free(struct broker **bp)
 	/* Jobs still queued are cancelled, running hooks finish first (at
 	 * most their timeout).  XXX #11: exec_run() cannot be cancelled. */
 	pool_free(&b->pool);
+	/* Nothing a hook started stays behind the agent. */
+	reap_orphans(CV_HOOK_REAP_MS);
 	audit_queue_free(&b->audit);
 	token_free(&b->token);
 	sessions_free(&b->sessions);
@@ -248,6 +251,9 @@ broker_tick(struct broker *b)
 	int64_t now_ms = hookrun_now_ms();
 	char why[64];
 
+	/* Orphans of hooks (their parent exited; the agent is their
+	 * subreaper) are killed and reaped, locked or not. */
+	reap_orphans(0);
 	if (guard_is_locked(b->guard))
 		return;
 	token_sweep(b->token, now_ms);

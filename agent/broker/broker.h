@@ -81,8 +81,8 @@ void broker_refuse(struct broker *b, struct session *s, const char *cls,
 /* The reply of s was carried (wiped unless kept for the next one). */
 void broker_session_sent(struct broker *b, struct session *s);
 
-/* Once a second or so: expire tokens, sweep retired secrets, lock after
- * the idle lifetime. */
+/* Once a second or so: kill and reap hooks' orphans (hooks/reap.h),
+ * expire tokens, sweep retired secrets, lock after the idle lifetime. */
 void broker_tick(struct broker *b);
 
 /* Read stack files again (SIGHUP). */
