@@ -45,7 +45,9 @@
 #define CV_HOOK_OUTPUT_MAX 65536 /* stdout and stderr, each */
 #define CV_HOOK_INPUT_MAX 65536
 #define CV_HOOK_TIMEOUT_MS 10000
-#define CV_HOOKS_CONCURRENT_MAX 8
+#define CV_HOOKS_CONCURRENT_MAX 32 /* hook runs at once: the agent's workers */
+#define CV_HOOKS_PER_RECORD_MAX 3 /* one record's hook runs at once (and at
+                                     most a tenth of the workers) */
 #define CV_HOOK_REAP_MS 1000     /* waiting for a finished hook's orphans */
 
 /* Tokens and the agent (DESIGN.md section 7). */
@@ -93,6 +95,8 @@
 #define CV_ERROR_CLASS_MAX 64           /* a failure class on the wire */
 #define CV_AGENT_FRAME_TIMEOUT_MS 10000 /* to finish a frame once begun */
 #define CV_AGENT_IDLE_CONN_S 300        /* an idle connection is closed */
+#define CV_AGENT_FDS_BASE 32            /* descriptors the agent keeps for itself */
+#define CV_AGENT_FDS_PER_HOOK 8         /* a running hook: pipes, pidfd, pin check */
 #define CV_AGENT_JOBS_MAX 1152          /* queued hook runs (authorize, mint) */
 #define CV_AGENT_THREAD_STACK (512u * 1024u) /* worker threads */
 #define CV_AGENT_LIFETIME_MAX_S 31536000u /* --lifetime, one year */
