@@ -45,13 +45,19 @@
 #define CV_HOOK_OUTPUT_MAX 65536 /* stdout and stderr, each */
 #define CV_HOOK_INPUT_MAX 65536
 #define CV_HOOK_TIMEOUT_MS 10000
-#define CV_HOOKS_CONCURRENT_MAX 8
+#define CV_HOOKS_CONCURRENT_MAX 32 /* hook runs at once: the agent's workers */
+#define CV_HOOKS_PER_RECORD_MAX 3 /* one record's hook runs at once (and at
+                                     most a tenth of the workers) */
+#define CV_HOOK_REAP_MS 1000     /* waiting for a finished hook's orphans */
 
 /* Tokens and the agent (DESIGN.md section 7). */
 #define CV_TOKEN_MAX 8192
 #define CV_FRAME_MAX 65536       /* one agent frame body, either way */
 #define CV_REQUEST_MAX 8192      /* one agent request body */
-#define CV_AGENT_CLIENTS_MAX 1024
+#define CV_AGENT_CLIENTS_MAX 1024 /* and no more than descriptors allow */
+#define CV_AGENT_CLIENTS_PER_UID 128 /* default; uids but the agent's and root */
+#define CV_AGENT_OWNER_SLOTS_MIN 8 /* kept for the agent's uid and root (or an
+                                      eighth of the clients, if more) */
 #define CV_CACHE_ENTRIES_MAX 4096
 #define CV_TOKEN_MARGIN_MAX_S 300 /* min(5 min, 10 % of expires_in) */
 
@@ -92,6 +98,10 @@
 #define CV_ERROR_CLASS_MAX 64           /* a failure class on the wire */
 #define CV_AGENT_FRAME_TIMEOUT_MS 10000 /* to finish a frame once begun */
 #define CV_AGENT_IDLE_CONN_S 300        /* an idle connection is closed */
+#define CV_AGENT_FIRST_REQUEST_MS 5000  /* a connection that sent nothing */
+#define CV_AGENT_FDS_BASE 32            /* descriptors the agent keeps for itself */
+#define CV_AGENT_FDS_PER_HOOK 8         /* a running hook: pipes, pidfd, pin check */
+#define CV_AGENT_CLIENTS_MIN 16         /* clients, however low RLIMIT_NOFILE is */
 #define CV_AGENT_JOBS_MAX 1152          /* queued hook runs (authorize, mint) */
 #define CV_AGENT_THREAD_STACK (512u * 1024u) /* worker threads */
 #define CV_AGENT_LIFETIME_MAX_S 31536000u /* --lifetime, one year */
@@ -102,5 +112,6 @@
 #define CV_AGENT_AUDIT_BATCH_MAX 256    /* ... or at this many entries */
 #define CV_AGENT_AUDIT_PENDING_MAX 1024 /* then the agent refuses to issue */
 #define CV_CLIENT_TIMEOUT_MS 120000     /* a client waits this long for a reply */
+#define CV_CLIENT_CONNECT_TIMEOUT_MS 3000 /* ... and this long for a full backlog */
 
 #endif

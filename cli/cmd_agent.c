@@ -17,7 +17,7 @@
 #include "base/banned.h"
 
 #define AGENT_USAGE "[--socket PATH] [--socket-group GROUP] [--foreground] " \
-	"[--keyfile FILE] [--lifetime SEC]"
+	"[--keyfile FILE] [--lifetime SEC] [--clients-per-uid N]"
 
 static void
 agent_help(void)
@@ -33,11 +33,14 @@ agent_help(void)
 	    "0600)\n"
 	    "  --foreground         stay attached; log to stderr\n"
 	    "  --keyfile FILE       unlock with a key-file keyslot\n"
-	    "  --lifetime SEC       lock after SEC seconds without a request\n\n"
+	    "  --lifetime SEC       lock after SEC seconds without a request\n"
+	    "  --clients-per-uid N  connections of one uid other than the "
+	    "agent's and root\n"
+	    "                       (default %u)\n\n"
 	    "Without --foreground the agent detaches and prints shell commands "
 	    "that set\nCREDVAULT_SOCKET: eval \"$(credvault agent)\".  "
 	    "credvault lock or SIGTERM\nlocks it (SIGTERM also stops it); "
-	    "SIGHUP reads stack files again.\n");
+	    "SIGHUP reads stack files again.\n", (unsigned)CV_AGENT_CLIENTS_PER_UID);
 }
 
 /* Shell-quote path for the eval-able output ('...' with '\'' inside). */
@@ -81,8 +84,8 @@ agent_default_socket(struct cli *c, char *buf, size_t len)
 /* Serve on ls until SIGTERM; v and ls are taken over. */
 static int
 agent_serve(struct cli *c, struct vault *v, struct listen_sock *ls,
-    const char *group, const struct broker_opts *so, int foreground,
-    const char *warn)
+    const char *group, const struct broker_opts *so,
+    const struct loop_opts *lo, int foreground, const char *warn)
 {
 	struct broker *b = NULL;
 	const char *path = ls->path;
@@ -107,7 +110,7 @@ agent_serve(struct cli *c, struct vault *v, struct listen_sock *ls,
 		log_warn("%s", warn);
 	log_info("serving tokens on '%s'%s%s", path, group != NULL ?
 	    " for group " : "", group != NULL ? group : "");
-	r = loop_run(b, ls->fd);
+	r = loop_run(b, ls->fd, lo);
 	broker_free(&b);
 	listen_close(ls);
 	log_info("stopped");
@@ -123,10 +126,12 @@ cmd_agent(struct cli *c, int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "keyfile", required_argument, NULL, 'k' },
 		{ "lifetime", required_argument, NULL, 'l' },
+		{ "clients-per-uid", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct broker_opts so;
+	struct loop_opts lo;
 	struct listen_sock ls;
 	struct vault *v = NULL;
 	const char *path = c->socket, *group = NULL;
@@ -137,6 +142,7 @@ cmd_agent(struct cli *c, int argc, char **argv)
 
 	log_set_ident("credvault-agent", LOG_STYLE_STAMPED);
 	memset(&so, 0, sizeof(so));
+	memset(&lo, 0, sizeof(lo));
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -159,6 +165,15 @@ cmd_agent(struct cli *c, int argc, char **argv)
 				return CV_EXIT_USAGE;
 			}
 			so.lifetime_s = (unsigned)n;
+			break;
+		case 'u':
+			if (cli_parse_u32(optarg, 1, CV_AGENT_CLIENTS_MAX,
+			    &n) != 0) {
+				cli_error(c, "--clients-per-uid needs a number "
+				    "in 1..%u", CV_AGENT_CLIENTS_MAX);
+				return CV_EXIT_USAGE;
+			}
+			lo.clients_per_uid = (unsigned)n;
 			break;
 		case 'h':
 			agent_help();
@@ -205,5 +220,5 @@ cmd_agent(struct cli *c, int argc, char **argv)
 		listen_close(&ls);
 		return r;
 	}
-	return agent_serve(c, v, &ls, group, &so, foreground, warn);
+	return agent_serve(c, v, &ls, group, &so, &lo, foreground, warn);
 }

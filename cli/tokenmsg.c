@@ -55,7 +55,18 @@ tokenmsg_explain(int status, const char *cls, const char *name,
 		(void)snprintf(buf, len, "no agent at '%s'; start one: eval "
 		    "\"$(credvault agent)\", or set CREDVAULT_SOCKET", path);
 		return CV_EXIT_FAILURE;
+	case CREDVAULT_BUSY:
+		(void)snprintf(buf, len, "the agent at '%s' is busy (too many "
+		    "clients); try again shortly, and if it stays so, see its "
+		    "log", path);
+		return CV_EXIT_FAILURE;
 	case CREDVAULT_FAILED:
+		if (strcmp(cls, "busy") == 0) {
+			(void)snprintf(buf, len, "the agent at '%s' is busy (too "
+			    "many clients or hook runs); try again shortly, and "
+			    "if it stays so, see its log", path);
+			return CV_EXIT_FAILURE;
+		}
 		break;
 	default:
 		(void)snprintf(buf, len, "cannot get a token for '%s' from the "

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,11 +24,15 @@
 #include "base/wipealloc.h"
 #include "base/banned.h"
 
+/* The agent closed the connection before answering (internal). */
+#define CLIENT_HUNG_UP (-100)
+
 struct credvault_conn {
 	int fd;
 	unsigned timeout_ms;
 	int broken; /* framing lost: refuse further requests */
 	char error[CREDVAULT_ERROR_MAX + 1];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 struct credvault_token {
@@ -89,12 +94,51 @@ credvault_socket_path(char *buf, size_t len)
 	return CREDVAULT_OK;
 }
 
+/*
+ * Connect c->fd to c->path.  A full backlog (the agent is not accepting
+ * fast enough) is waited out for CV_CLIENT_CONNECT_TIMEOUT_MS, then
+ * CREDVAULT_BUSY: the kernel says EAGAIN, which is not "no agent".
+ */
+static int
+client_open(struct credvault_conn *c)
+{
+	struct timeval tv = { CV_CLIENT_CONNECT_TIMEOUT_MS / 1000,
+		(CV_CLIENT_CONNECT_TIMEOUT_MS % 1000) * 1000L };
+	struct timeval none = { 0, 0 };
+	struct sockaddr_un sa;
+	int r;
+
+	if (c->fd >= 0)
+		(void)close(c->fd);
+	c->broken = 0;
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return CREDVAULT_IO;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while ((r = connect(c->fd, (struct sockaddr *)&sa, sizeof(sa))) != 0 &&
+	    errno == EINTR)
+		;
+	if (r != 0) {
+		r = errno == ENOENT || errno == ECONNREFUSED ||
+		    errno == ENOTDIR ? CREDVAULT_NO_AGENT : errno == EACCES ||
+		    errno == EPERM ? CREDVAULT_NO_ACCESS : errno == EAGAIN ||
+		    errno == EWOULDBLOCK ? CREDVAULT_BUSY : CREDVAULT_IO;
+		(void)close(c->fd);
+		c->fd = -1;
+		return r;
+	}
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+	return CREDVAULT_OK;
+}
+
 int
 credvault_connect(const char *path, struct credvault_conn **out)
 {
-	struct sockaddr_un sa;
 	struct credvault_conn *c;
-	char def[sizeof(sa.sun_path)];
+	char def[sizeof(c->path)];
 	int r;
 
 	*out = NULL;
@@ -105,26 +149,14 @@ credvault_connect(const char *path, struct credvault_conn **out)
 			return r;
 		path = def;
 	}
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(c->path))
 		return CREDVAULT_INVALID;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return CREDVAULT_NOMEM;
+	c->fd = -1;
 	c->timeout_ms = CV_CLIENT_TIMEOUT_MS;
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		free(c);
-		return CREDVAULT_IO;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	while ((r = connect(c->fd, (struct sockaddr *)&sa, sizeof(sa))) != 0 &&
-	    errno == EINTR)
-		;
-	if (r != 0) {
-		r = errno == ENOENT || errno == ECONNREFUSED ||
-		    errno == ENOTDIR ? CREDVAULT_NO_AGENT : errno == EACCES ||
-		    errno == EPERM ? CREDVAULT_NO_ACCESS : CREDVAULT_IO;
+	memcpy(c->path, path, strlen(path) + 1);
+	if ((r = client_open(c)) != 0) {
 		credvault_close(&c);
 		return r;
 	}
@@ -164,12 +196,14 @@ client_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Read exactly n bytes before the deadline. */
+/* Read exactly n bytes before the deadline.  first: these are a reply's
+ * first bytes, and a hang-up before any of them is CLIENT_HUNG_UP. */
 static int
 client_read(struct credvault_conn *c, unsigned char *p, size_t n,
-    int64_t deadline)
+    int64_t deadline, int first)
 {
 	struct pollfd pfd = { c->fd, POLLIN, 0 };
+	size_t want = n;
 	int64_t left;
 	ssize_t k;
 	int r;
@@ -181,10 +215,13 @@ client_read(struct credvault_conn *c, unsigned char *p, size_t n,
 			n -= (size_t)k;
 			continue;
 		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (first && n == want && (k == 0 || errno == ECONNRESET ||
+		    errno == EPIPE))
+			return CLIENT_HUNG_UP;
 		if (k == 0)
 			return CREDVAULT_PROTOCOL; /* the agent hung up */
-		if (errno == EINTR)
-			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return CREDVAULT_IO;
 		left = deadline - client_now_ms();
@@ -218,20 +255,29 @@ client_roundtrip(struct credvault_conn *c, const struct wire_request *req,
 	r = wire_request_encode(req, frame, sizeof(frame), &len);
 	if (r != 0)
 		return r == CV_E_NOMEM ? CREDVAULT_NOMEM : CREDVAULT_INVALID;
+	deadline = client_now_ms() + c->timeout_ms;
 	while (off < len) {
 		k = send(c->fd, frame + off, len - off, MSG_NOSIGNAL);
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k <= 0) {
-			c->broken = 1;
-			return errno == EPIPE || errno == ECONNRESET ?
-			    CREDVAULT_NO_AGENT : CREDVAULT_IO;
+		if (k > 0) {
+			off += (size_t)k;
+			continue;
 		}
-		off += (size_t)k;
+		if (errno != EPIPE && errno != ECONNRESET) {
+			c->broken = 1;
+			return CREDVAULT_IO;
+		}
+		/* The agent closed: it may have said why first ("busy"),
+		 * else the connection was idle too long. */
+		deadline = client_now_ms();
+		break;
 	}
-	deadline = client_now_ms() + c->timeout_ms;
-	if ((r = client_read(c, hdr, sizeof(hdr), deadline)) != 0)
+	if ((r = client_read(c, hdr, sizeof(hdr), deadline, 1)) != 0) {
+		if (r == CREDVAULT_TIMEOUT && off < len)
+			r = CLIENT_HUNG_UP;
 		goto out;
+	}
 	/* Bound the reply before reading it (ssh authfd.c). */
 	r = CREDVAULT_PROTOCOL;
 	if (wire_header_get(hdr, CV_FRAME_MAX, &n) != 0)
@@ -244,20 +290,41 @@ client_roundtrip(struct credvault_conn *c, const struct wire_request *req,
 	r = CREDVAULT_NOMEM;
 	if ((body = malloc(n)) == NULL)
 		goto out;
-	if ((r = client_read(c, body, n, deadline)) != 0)
+	if ((r = client_read(c, body, n, deadline, 0)) != 0)
 		goto out;
 	r = wire_reply_decode(body, n, req->op, rep, NULL, 0);
 	r = r == 0 ? CREDVAULT_OK : r == CV_E_NOMEM ? CREDVAULT_NOMEM :
 	    CREDVAULT_PROTOCOL;
 out:
 	if (r == CREDVAULT_PROTOCOL || r == CREDVAULT_TIMEOUT ||
-	    r == CREDVAULT_IO)
+	    r == CREDVAULT_IO || r == CLIENT_HUNG_UP)
 		c->broken = 1;
 	if (body != NULL) {
 		secmem_wipe(body, n);
 		free(body);
 	}
 	return r;
+}
+
+/*
+ * One request, once more on a new connection when the agent had closed
+ * this one without answering: it closes connections that stay idle (or
+ * to make room), and a request is safe to repeat.  Closed again:
+ * CREDVAULT_BUSY.
+ */
+static int
+client_ask(struct credvault_conn *c, const struct wire_request *req,
+    struct wire_reply *rep)
+{
+	int r = client_roundtrip(c, req, rep);
+
+	if (r != CLIENT_HUNG_UP)
+		return r;
+	wire_reply_clear(rep);
+	if ((r = client_open(c)) != 0)
+		return r;
+	r = client_roundtrip(c, req, rep);
+	return r == CLIENT_HUNG_UP ? CREDVAULT_BUSY : r;
 }
 
 /* The status of a decoded reply. */
@@ -299,7 +366,7 @@ credvault_get_token(struct credvault_conn *c, const char *name,
 	if (scope != NULL)
 		memcpy(req.scope, scope, strlen(scope) + 1);
 	req.min_ttl = min_ttl;
-	if ((r = client_roundtrip(c, &req, &rep)) != 0 ||
+	if ((r = client_ask(c, &req, &rep)) != 0 ||
 	    (r = client_status(c, &rep)) != 0)
 		goto out;
 	r = CREDVAULT_NOMEM;
@@ -328,7 +395,7 @@ credvault_lock(struct credvault_conn *c)
 	memset(&req, 0, sizeof(req));
 	memset(&rep, 0, sizeof(rep));
 	req.op = WIRE_OP_LOCK;
-	if ((r = client_roundtrip(c, &req, &rep)) == 0)
+	if ((r = client_ask(c, &req, &rep)) == 0)
 		r = client_status(c, &rep);
 	wire_reply_clear(&rep);
 	return r;
@@ -431,6 +498,8 @@ credvault_strerror(int status)
 		return "socket error";
 	case CREDVAULT_NO_ACCESS:
 		return "no permission to use the agent's socket";
+	case CREDVAULT_BUSY:
+		return "the agent is busy (too many clients)";
 	}
 	return "unknown status";
 }

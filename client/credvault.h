@@ -49,6 +49,9 @@ enum credvault_status {
 	CREDVAULT_NOMEM = -8,
 	CREDVAULT_IO = -9,       /* a socket error (errno says which) */
 	CREDVAULT_NO_ACCESS = -10, /* the socket's permissions keep us out */
+	CREDVAULT_BUSY = -11,    /* the agent takes no more clients now: its
+	                            backlog stayed full, or it closed the
+	                            connection unanswered; try again later */
 };
 
 /* Longest failure class, without its NUL. */
@@ -69,8 +72,15 @@ CREDVAULT_API int credvault_socket_path(char *buf, size_t len);
 
 /*
  * Connect to the agent at path (NULL: credvault_socket_path()).
- * CREDVAULT_NO_AGENT when there is no socket or nobody accepts on it.
- * Free *out with credvault_close().
+ * CREDVAULT_NO_AGENT when there is no socket or nobody listens on it;
+ * CREDVAULT_BUSY when its backlog stays full for 3 s
+ * (CV_CLIENT_CONNECT_TIMEOUT_MS).  Free *out with credvault_close().
+ *
+ * The agent closes connections that send nothing for 5 s, that stay idle
+ * 300 s after a request, or (idle ones) to make room for other clients:
+ * a request on a connection the agent closed unanswered is sent again
+ * once on a new connection to the same path (requests are safe to
+ * repeat); closed unanswered again, it returns CREDVAULT_BUSY.
  */
 CREDVAULT_API int credvault_connect(const char *path,
     struct credvault_conn **out);

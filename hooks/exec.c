@@ -22,6 +22,7 @@
 
 #include <sodium.h>
 
+#include "hooks/reap.h"
 #include "base/err.h"
 #include "base/banned.h"
 
@@ -39,6 +40,8 @@ struct exec_io {
 	int exited; /* the leader exited (not yet reaped) */
 	int stop;   /* deadline, overflow or poll failure: group killed */
 	int epipe;
+	struct reap_run run; /* registered while the leader is not reaped */
+	int registered;
 	unsigned char scratch[512]; /* excess output, discarded (wiped) */
 };
 
@@ -291,8 +294,9 @@ exec_feed(struct exec_io *io)
 	}
 }
 
-/* Read what is there into dst; past cap, discard, flag and kill. */
-static void
+/* Read what is there into dst; past cap, discard, flag and kill.  1 when
+ * bytes came, 0 when none are there now, -1 when fd is closed. */
+static int
 exec_drain(struct exec_io *io, int *fd, unsigned char *dst, size_t cap,
     size_t *len, int *overflow)
 {
@@ -303,20 +307,41 @@ exec_drain(struct exec_io *io, int *fd, unsigned char *dst, size_t cap,
 		n = read(*fd, dst + *len, room);
 	else
 		n = read(*fd, io->scratch, sizeof(io->scratch));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n < 0 && errno == EAGAIN)
+		return 0;
 	if (n <= 0) {
 		exec_close(fd);
-		return;
+		return -1;
 	}
 	if (room > 0) {
 		*len += (size_t)n;
-		return;
+		return 1;
 	}
 	*overflow = 1;
 	exec_close(fd);
 	exec_kill_group(io);
 	io->stop = 1;
+	return -1;
+}
+
+/*
+ * The hook has exited: what it wrote is in the pipes now.  Take it
+ * without waiting for an EOF, which a process it left behind (in another
+ * session, holding stdout) could hold off until the deadline.
+ */
+static void
+exec_drain_rest(struct exec_io *io, struct exec_result *res,
+    size_t *err_len)
+{
+	while (io->fd_out >= 0 && exec_drain(io, &io->fd_out, res->out->data,
+	    io->out_cap, &io->out_len, &res->out_overflow) > 0)
+		;
+	while (!io->stop && io->fd_err >= 0 && exec_drain(io, &io->fd_err,
+	    (unsigned char *)res->err, CV_HOOK_OUTPUT_MAX, err_len,
+	    &res->err_overflow) > 0)
+		;
 }
 
 /* Has the leader exited?  Checked without reaping it (WNOWAIT). */
@@ -333,9 +358,9 @@ exec_has_exited(const struct exec_io *io)
 }
 
 /*
- * Feed stdin and read stdout and stderr until the hook has exited and
- * both pipes are at EOF, a cap is exceeded or the deadline passes; kill
- * the group in every case.  The caller reaps.
+ * Feed stdin and read stdout and stderr until the hook has exited (then
+ * take what the pipes hold), a cap is exceeded or the deadline passes;
+ * kill the group in every case.  The caller reaps.
  */
 static void
 exec_loop(struct exec_io *io, struct exec_result *res, long long deadline)
@@ -346,10 +371,7 @@ exec_loop(struct exec_io *io, struct exec_result *res, long long deadline)
 	size_t err_len = 0;
 
 	for (;;) {
-		if (io->exited)
-			exec_close(&io->fd_in);
-		if (io->stop || (io->exited && io->fd_out < 0 &&
-		    io->fd_err < 0))
+		if (io->stop || io->exited)
 			break;
 		now = exec_now_ms();
 		if (now >= deadline) {
@@ -389,17 +411,27 @@ exec_loop(struct exec_io *io, struct exec_result *res, long long deadline)
 		if (idx_in >= 0 && pfd[idx_in].revents != 0)
 			exec_feed(io);
 		if (idx_out >= 0 && pfd[idx_out].revents != 0)
-			exec_drain(io, &io->fd_out, res->out->data, io->out_cap,
-			    &io->out_len, &res->out_overflow);
+			(void)exec_drain(io, &io->fd_out, res->out->data,
+			    io->out_cap, &io->out_len, &res->out_overflow);
 		if (idx_err >= 0 && pfd[idx_err].revents != 0 && !io->stop)
-			exec_drain(io, &io->fd_err, (unsigned char *)res->err,
-			    CV_HOOK_OUTPUT_MAX, &err_len, &res->err_overflow);
-		if (!io->exited && (idx_pid < 0 || pfd[idx_pid].revents != 0) &&
+			(void)exec_drain(io, &io->fd_err,
+			    (unsigned char *)res->err, CV_HOOK_OUTPUT_MAX,
+			    &err_len, &res->err_overflow);
+		if (!io->stop && (idx_pid < 0 || pfd[idx_pid].revents != 0) &&
 		    exec_has_exited(io)) {
 			/* Leftovers of the group (a backgrounded grandchild
-			 * holding our pipes) die with the hook. */
+			 * holding our pipes) die with the hook; those that
+			 * left the group are orphans now (hooks/reap.h). */
 			io->exited = 1;
+			exec_close(&io->fd_in);
 			exec_kill_group(io);
+			exec_drain_rest(io, res, &err_len);
+			/* Someone outside the group still holds a pipe: stop
+			 * it writing before the last read. */
+			if (!io->stop && (io->fd_out >= 0 || io->fd_err >= 0)) {
+				reap_orphans(0);
+				exec_drain_rest(io, res, &err_len);
+			}
 		}
 	}
 	res->out->len = io->out_len;
@@ -599,9 +631,14 @@ exec_run(const char *path, const char *const *args, size_t nargs,
 	pending_before = sigpending(&pending) == 0 &&
 	    sigismember(&pending, SIGPIPE) == 1;
 
-	/* argv/envp: posix_spawn() takes char *const[] but does not write. */
+	/* argv/envp: posix_spawn() takes char *const[] but does not write.
+	 * Spawned and registered under the reaper's lock, so that no sweep
+	 * takes the new leader for an orphan. */
+	reap_spawn_begin();
 	rc = posix_spawn(&io.pid, chk.path, &fa, &at, (char *const *)argv,
 	    envp);
+	reap_spawn_end(&io.run, rc == 0 ? io.pid : -1);
+	io.registered = rc == 0;
 	if (rc != 0) {
 		io.pid = -1;
 		cv_why(why, whylen, "hook '%s' could not be started: %s", path,
@@ -626,6 +663,9 @@ exec_run(const char *path, const char *const *args, size_t nargs,
 out:
 	if (io.pid > 0)
 		(void)exec_reap(&io, &status);
+	/* The leader is reaped: what it left behind goes too. */
+	if (io.registered)
+		reap_run_end(&io.run, CV_HOOK_REAP_MS);
 	exec_close(&io.fd_in);
 	exec_close(&io.fd_out);
 	exec_close(&io.fd_err);

@@ -78,9 +78,14 @@ struct exec_result {
  * empty signal mask, and only descriptors 0, 1 and 2 open: input (may be
  * NULL: empty stdin) is written to its stdin, which is then closed;
  * stdout and stderr are read into res, each capped at CV_HOOK_OUTPUT_MAX
- * (going past the cap kills the hook and is an error).  At the deadline
- * the whole process group gets SIGKILL; when the hook exits, whatever is
- * left of its process group is killed too.  The hook is always reaped.
+ * (going past the cap kills the hook and is an error).  The hook's reply
+ * is what its pipes hold when the hook process itself exits: a process it
+ * left behind holding stdout does not delay it.  At the deadline the
+ * whole process group gets SIGKILL; when the hook exits, whatever is left
+ * of its process group is killed too.  The hook is always reaped, and
+ * before exec_run() returns, every process the hook started that left its
+ * group or was orphaned is killed and reaped as well (hooks/reap.h: the
+ * process becomes a child subreaper on the first run).
  *
  * Returns 0 when the hook ran: res->result is PROTO_SUCCESS, PROTO_FAIL or
  * PROTO_IGNORE for exit 0, 1 or 2 and PROTO_ERROR for anything else
@@ -90,12 +95,15 @@ struct exec_result {
  * CV_E_IO or CV_E_NOMEM when the hook was not run; res->result is then
  * PROTO_ERROR.
  *
- * Thread-safe: no global state; descriptors are opened O_CLOEXEC.
+ * Thread-safe; the only process-wide state is the reaper's list of
+ * running hooks (hooks/reap.h); descriptors are opened O_CLOEXEC.
  * SIGPIPE is blocked in the calling thread while the hook runs and a
  * SIGPIPE raised by writing to a hook that closed its stdin is consumed,
  * so the process needs no SIGPIPE disposition of its own.  The process
  * must not set SIGCHLD to SIG_IGN nor reap with waitpid(-1, ...) in
- * another thread: a hook reaped elsewhere counts as PROTO_ERROR.
+ * another thread (a hook reaped elsewhere counts as PROTO_ERROR), and must
+ * have no children of its own besides its hooks: any other child is taken
+ * for a hook's orphan and killed (hooks/reap.h).
  */
 int exec_run(const char *path, const char *const *args, size_t nargs,
     const struct secbuf *input, const struct exec_opts *opts,

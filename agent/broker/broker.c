@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "agent/jobs/pool.h"
 #include "agent/jobs/sweep.h"
 #include "hooks/policy.h"
+#include "hooks/reap.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -33,6 +35,7 @@ struct broker {
 	struct sweep sweep;
 	struct broker_opts opts;
 	uid_t uid; /* the agent's */
+	unsigned threads; /* hook workers; 0 when locked at start */
 };
 
 static int broker_op_token(struct broker *b, struct session *s,
@@ -51,11 +54,47 @@ static const struct broker_handler {
 	{ WIRE_OP_LOCK, BROKER_F_OWNER, broker_op_lock },
 };
 
+/*
+ * Hook workers: as asked (else CV_HOOKS_CONCURRENT_MAX), but running hooks
+ * take at most half of the descriptors beyond the agent's own (each holds
+ * up to CV_AGENT_FDS_PER_HOOK), so that a low RLIMIT_NOFILE still leaves
+ * room for clients.
+ */
+static unsigned
+broker_threads(const struct broker_opts *o)
+{
+	unsigned t = o->hook_threads != 0 ? o->hook_threads :
+	    CV_HOOKS_CONCURRENT_MAX;
+	struct rlimit rl;
+	rlim_t fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return t;
+	fit = rl.rlim_cur > CV_AGENT_FDS_BASE ? (rl.rlim_cur -
+	    CV_AGENT_FDS_BASE) / 2 / CV_AGENT_FDS_PER_HOOK : 0;
+	if (fit < t)
+		t = fit > 0 ? (unsigned)fit : 1;
+	return t;
+}
+
+/* A record's hook runs at once: CV_HOOKS_PER_RECORD_MAX, and at most a
+ * tenth of the workers, so that ten records with slow hooks still leave
+ * workers to an eleventh. */
+static unsigned
+broker_per_record(unsigned threads)
+{
+	unsigned k = threads / 10;
+
+	if (k > CV_HOOKS_PER_RECORD_MAX)
+		k = CV_HOOKS_PER_RECORD_MAX;
+	return k > 0 ? k : 1;
+}
+
 int
 broker_new(struct vault *v, const struct broker_opts *o, struct broker **out)
 {
 	struct broker *b;
-	unsigned threads;
+	unsigned per_record;
 	int r;
 
 	*out = NULL;
@@ -72,11 +111,13 @@ broker_new(struct vault *v, const struct broker_opts *o, struct broker **out)
 		return r;
 	}
 	if (v != NULL) {
-		threads = o->hook_threads != 0 ? o->hook_threads :
-		    CV_HOOKS_CONCURRENT_MAX;
+		b->threads = broker_threads(o);
+		per_record = broker_per_record(b->threads);
+		log_info("%u hook workers, at most %u per record", b->threads,
+		    per_record);
 		if ((r = policy_new(vault_path(v), vault_owner(v), b->uid,
 		    o->default_mint, o->hook_timeout_ms, &b->policy)) != 0 ||
-		    (r = pool_new(threads, CV_AGENT_JOBS_MAX, 0,
+		    (r = pool_new(b->threads, CV_AGENT_JOBS_MAX, per_record,
 		    &b->pool)) != 0 ||
 		    (r = audit_queue_new(b->guard, &b->audit)) != 0)
 			goto out;
@@ -103,6 +144,8 @@ broker_free(struct broker **bp)
 	/* Jobs still queued are cancelled, running hooks finish first (at
 	 * most their timeout).  XXX #11: exec_run() cannot be cancelled. */
 	pool_free(&b->pool);
+	/* Nothing a hook started stays behind the agent. */
+	reap_orphans(CV_HOOK_REAP_MS);
 	audit_queue_free(&b->audit);
 	token_free(&b->token);
 	sessions_free(&b->sessions);
@@ -110,6 +153,12 @@ broker_free(struct broker **bp)
 	guard_free(&b->guard);
 	free(b);
 	*bp = NULL;
+}
+
+unsigned
+broker_hook_threads(const struct broker *b)
+{
+	return b->threads;
 }
 
 void
@@ -248,6 +297,9 @@ broker_tick(struct broker *b)
 	int64_t now_ms = hookrun_now_ms();
 	char why[64];
 
+	/* Orphans of hooks (their parent exited; the agent is their
+	 * subreaper) are killed and reaped, locked or not. */
+	reap_orphans(0);
 	if (guard_is_locked(b->guard))
 		return;
 	token_sweep(b->token, now_ms);

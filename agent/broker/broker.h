@@ -25,7 +25,8 @@ struct broker_opts {
 	unsigned lifetime_s;      /* lock after this long without a request; 0: never */
 	const char *default_mint; /* NULL: the shipped oauth2-mint */
 	unsigned hook_timeout_ms; /* 0: CV_HOOK_TIMEOUT_MS */
-	unsigned hook_threads;    /* 0: CV_HOOKS_CONCURRENT_MAX */
+	unsigned hook_threads;    /* 0: CV_HOOKS_CONCURRENT_MAX; fewer when
+	                             RLIMIT_NOFILE is low (broker_new()) */
 };
 
 /*
@@ -37,6 +38,15 @@ struct broker_opts {
  */
 int broker_new(struct vault *v, const struct broker_opts *o,
     struct broker **out) __attribute__((warn_unused_result));
+
+/*
+ * The hook workers broker_new() started (0 for a broker locked from the
+ * start): hook_threads, but running hooks may take at most half of the
+ * descriptors RLIMIT_NOFILE allows beyond CV_AGENT_FDS_BASE, at
+ * CV_AGENT_FDS_PER_HOOK each.  One record's jobs hold at most a tenth of
+ * them, at least 1, at most CV_HOOKS_PER_RECORD_MAX.  Both are logged.
+ */
+unsigned broker_hook_threads(const struct broker *b);
 
 /* Lock (if not yet), stop the workers, commit the audit queue, free.
  * Every session must have been freed.  Accepts NULL; sets *bp to NULL. */
@@ -81,8 +91,8 @@ void broker_refuse(struct broker *b, struct session *s, const char *cls,
 /* The reply of s was carried (wiped unless kept for the next one). */
 void broker_session_sent(struct broker *b, struct session *s);
 
-/* Once a second or so: expire tokens, sweep retired secrets, lock after
- * the idle lifetime. */
+/* Once a second or so: kill and reap hooks' orphans (hooks/reap.h),
+ * expire tokens, sweep retired secrets, lock after the idle lifetime. */
 void broker_tick(struct broker *b);
 
 /* Read stack files again (SIGHUP). */

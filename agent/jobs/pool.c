@@ -26,40 +26,56 @@ struct pool {
 	pthread_t threads[];
 };
 
-/* Whether one more job of key may start. */
-static int
-pool_key_has_room(const struct pool *p, unsigned key)
+/* How many jobs of key run now. */
+static unsigned
+pool_key_running(const struct pool *p, unsigned key)
 {
 	unsigned i, n = 0;
 
-	if (p->per_key == 0)
-		return 1;
 	for (i = 0; i < p->nthreads; i++)
 		if (p->busy[i] && p->running_keys[i] == key)
 			n++;
-	return n < p->per_key;
+	return n;
 }
 
-/* Unlink and return the oldest queued job whose key has room, or NULL. */
+/*
+ * Unlink and return the queued job to start next, or NULL: of the jobs
+ * whose key is below its cap, one whose key runs the fewest jobs now,
+ * the oldest of those.  So a key that runs nothing goes first, and keys
+ * share the workers round by round rather than in queue order.
+ */
 static struct pool_job *
 pool_take(struct pool *p)
 {
-	struct pool_job *j, *prev = NULL;
+	struct pool_job *j, *prev = NULL, *best = NULL, *best_prev = NULL;
+	unsigned n, best_n = 0;
 
 	for (j = p->head; j != NULL; prev = j, j = j->next) {
-		if (!pool_key_has_room(p, j->key))
+		if (p->per_key == 0) {
+			best = j;
+			best_prev = prev;
+			break;
+		}
+		n = pool_key_running(p, j->key);
+		if (n >= p->per_key || (best != NULL && n >= best_n))
 			continue;
-		if (prev != NULL)
-			prev->next = j->next;
-		else
-			p->head = j->next;
-		if (p->tail == j)
-			p->tail = prev;
-		j->next = NULL;
-		p->queued--;
-		return j;
+		best = j;
+		best_prev = prev;
+		best_n = n;
+		if (n == 0)
+			break; /* nothing starts sooner */
 	}
-	return NULL;
+	if ((j = best) == NULL)
+		return NULL;
+	if (best_prev != NULL)
+		best_prev->next = j->next;
+	else
+		p->head = j->next;
+	if (p->tail == j)
+		p->tail = best_prev;
+	j->next = NULL;
+	p->queued--;
+	return j;
 }
 
 struct pool_worker {

@@ -15,7 +15,10 @@
  *
  * key groups jobs (a record's): at most per_key jobs of one key run at a
  * time, so one key's slow jobs leave workers to the others; a queued job
- * whose key is at its cap waits while later jobs of other keys run.
+ * whose key is at its cap waits while later jobs of other keys run.  A
+ * free worker takes, of the jobs it may start, one whose key runs the
+ * fewest jobs (oldest first among those): a key that runs nothing never
+ * waits behind the queue of a key that does.
  */
 struct pool_job {
 	struct pool_job *next;

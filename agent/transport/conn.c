@@ -3,6 +3,7 @@
 #include "agent/transport/conn.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -19,6 +20,7 @@
 /* epoll keys: the connection's id and slot; the loop's own keys have a
  * zero id. */
 #define CONN_SLOT_BITS 16
+#define CONNS_QUIET_MS 2000 /* no refusal this long: the episode is over */
 
 enum conn_state {
 	CONN_READ = 0, /* reading a request */
@@ -43,6 +45,15 @@ struct conn {
 	int close_after;     /* close once the reply is written */
 	int eof;             /* the client shut down its side */
 	int64_t deadline_ms; /* frame, write or idle deadline */
+	uid_t uid;           /* the peer's, from the kernel */
+	int requested;       /* a whole request came (else: first deadline) */
+	int64_t idle_ms;     /* since when it waits for a request */
+};
+
+/* A uid that holds connections, and how many. */
+struct conns_uid {
+	uid_t uid;
+	unsigned n;
 };
 
 struct conns {
@@ -50,11 +61,23 @@ struct conns {
 	int epfd;
 	int64_t now_ms;
 	uint64_t next_id;
+	uid_t owner;         /* the agent's uid; it and root are privileged */
+	unsigned per_uid;    /* connections of one other uid, at most */
+	unsigned capacity;   /* connections at most */
+	unsigned count;      /* live connections */
+	unsigned privileged; /* ... of them, of the owner or root */
+	int freed;           /* one closed since conns_take_freed() */
+	/* An episode of refusals: when it began, the last one, counts. */
+	int64_t shed_since_ms, shed_last_ms;
+	unsigned long refused, refused_uid, evicted;
+	size_t nuids;
+	struct conns_uid uids[CV_AGENT_CLIENTS_MAX];
 	struct conn *slots[CV_AGENT_CLIENTS_MAX];
 };
 
 int
-conns_new(struct broker *b, int epfd, struct conns **out)
+conns_new(struct broker *b, int epfd, uid_t owner, unsigned per_uid,
+    struct conns **out)
 {
 	struct conns *t;
 
@@ -63,7 +86,95 @@ conns_new(struct broker *b, int epfd, struct conns **out)
 	t->b = b;
 	t->epfd = epfd;
 	t->next_id = 1;
+	t->owner = owner;
+	t->per_uid = per_uid != 0 ? per_uid : CV_AGENT_CLIENTS_PER_UID;
+	t->capacity = CV_AGENT_CLIENTS_MAX;
 	return 0;
+}
+
+static int
+conns_is_privileged(const struct conns *t, uid_t uid)
+{
+	return uid == t->owner || uid == 0;
+}
+
+/* Slots only the owner and root may take: an eighth, at least
+ * CV_AGENT_OWNER_SLOTS_MIN, never all. */
+static unsigned
+conns_reserved(const struct conns *t)
+{
+	unsigned r = t->capacity / 8;
+
+	if (r < CV_AGENT_OWNER_SLOTS_MIN)
+		r = CV_AGENT_OWNER_SLOTS_MIN;
+	return r < t->capacity ? r : t->capacity - 1;
+}
+
+static struct conns_uid *
+conns_uid_find(struct conns *t, uid_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < t->nuids; i++)
+		if (t->uids[i].uid == uid)
+			return &t->uids[i];
+	return NULL;
+}
+
+static unsigned
+conns_uid_count(struct conns *t, uid_t uid)
+{
+	const struct conns_uid *u = conns_uid_find(t, uid);
+
+	return u != NULL ? u->n : 0;
+}
+
+/* Count one more (d 1) or one less (d -1) connection of uid. */
+static void
+conns_uid_add(struct conns *t, uid_t uid, int d)
+{
+	struct conns_uid *u = conns_uid_find(t, uid);
+
+	if (d > 0) {
+		if (u == NULL) {
+			u = &t->uids[t->nuids++]; /* nuids <= count */
+			u->uid = uid;
+			u->n = 0;
+		}
+		u->n++;
+		t->count++;
+		t->privileged += conns_is_privileged(t, uid) ? 1 : 0;
+		return;
+	}
+	if (u == NULL || u->n == 0)
+		abort(); /* a connection counted nowhere: a bug */
+	t->count--;
+	t->privileged -= conns_is_privileged(t, uid) ? 1 : 0;
+	if (--u->n == 0)
+		*u = t->uids[--t->nuids];
+}
+
+/* A refusal or an eviction, for a newcomer of uid: the first of an
+ * episode is logged (once), the episode's end by conns_deadlines(). */
+static void
+conns_shed(struct conns *t, uid_t uid)
+{
+	if (t->shed_since_ms == 0) {
+		t->shed_since_ms = t->now_ms != 0 ? t->now_ms : 1;
+		if (!conns_is_privileged(t, uid) &&
+		    conns_uid_count(t, uid) >= t->per_uid)
+			log_warn("clients: uid %lu has %u connections, its cap "
+			    "(--clients-per-uid); refusing more of them "
+			    "(\"busy\")", (unsigned long)uid, t->per_uid);
+		else
+			log_warn("clients: %u of %u connections in use (at most "
+			    "%u per uid, %u kept for uid %lu and root); "
+			    "refusing new ones (\"busy\") and closing the "
+			    "oldest idle ones to make room", t->count,
+			    t->capacity, t->per_uid, conns_reserved(t),
+			    (unsigned long)t->owner);
+	}
+	t->shed_last_ms = t->now_ms;
 }
 
 void
@@ -94,8 +205,142 @@ conn_close(struct conn *c)
 	if (c->fd >= 0)
 		(void)close(c->fd); /* epoll forgets it with the last fd */
 	t->slots[c->slot] = NULL;
+	conns_uid_add(t, c->uid, -1);
+	t->freed = 1;
 	free(c->in);
 	free(c);
+}
+
+/* Whether c only waits for a request (nothing begun, nothing owed). */
+static int
+conn_is_idle(const struct conn *c)
+{
+	return c->state == CONN_READ && c->in_len == 0;
+}
+
+/*
+ * The connection to close to make room: an idle one of the uid that holds
+ * the most (unprivileged: not the owner's or root's), and of that uid's,
+ * one that never sent a request before one that did, the longest idle
+ * first.  NULL when every connection is busy.
+ */
+static struct conn *
+conns_victim(struct conns *t, int unprivileged)
+{
+	struct conn *c, *best = NULL;
+	unsigned n, best_n = 0;
+	size_t i;
+
+	for (i = 0; i < CV_AGENT_CLIENTS_MAX; i++) {
+		if ((c = t->slots[i]) == NULL || !conn_is_idle(c) ||
+		    (unprivileged && conns_is_privileged(t, c->uid)))
+			continue;
+		n = conns_uid_count(t, c->uid);
+		if (best != NULL && (n < best_n || (n == best_n &&
+		    (c->requested > best->requested ||
+		    (c->requested == best->requested &&
+		    c->idle_ms >= best->idle_ms)))))
+			continue;
+		best = c;
+		best_n = n;
+	}
+	return best;
+}
+
+/* Close v to make room (counted in the episode). */
+static void
+conns_evict(struct conns *t, struct conn *v, uid_t uid)
+{
+	conns_shed(t, uid);
+	t->evicted++;
+	conn_close(v);
+}
+
+/*
+ * Room for one more connection of uid: 0 (an idle connection may have
+ * been closed for it), or CV_E_BUSY.  The owner and root may use every
+ * slot, and when all are taken, an idle connection of whoever holds the
+ * most is closed for them.  Any other uid has at most per_uid
+ * connections and no reserved slot; when its share is full it may only
+ * displace an idle connection of a uid that holds more than it would.
+ */
+static int
+conns_admit(struct conns *t, uid_t uid)
+{
+	struct conn *v;
+	unsigned mine;
+
+	if (conns_is_privileged(t, uid)) {
+		if (t->count < t->capacity)
+			return 0;
+		v = conns_victim(t, 0);
+	} else {
+		mine = conns_uid_count(t, uid);
+		if (mine >= t->per_uid) {
+			conns_shed(t, uid);
+			t->refused_uid++;
+			return CV_E_BUSY;
+		}
+		if (t->count < t->capacity && t->count - t->privileged <
+		    t->capacity - conns_reserved(t))
+			return 0;
+		v = conns_victim(t, 1);
+		if (v != NULL && v->uid != uid &&
+		    conns_uid_count(t, v->uid) <= mine + 1)
+			v = NULL;
+	}
+	if (v == NULL) {
+		conns_shed(t, uid);
+		t->refused++;
+		return CV_E_BUSY;
+	}
+	conns_evict(t, v, uid);
+	return 0;
+}
+
+int
+conns_make_room(struct conns *t, uid_t uid)
+{
+	struct conn *v;
+
+	if (!conns_is_privileged(t, uid) || (v = conns_victim(t, 0)) == NULL)
+		return CV_E_BUSY;
+	conns_evict(t, v, uid);
+	return 0;
+}
+
+void
+conns_set_capacity(struct conns *t, unsigned n)
+{
+	struct conn *v;
+
+	if (n > CV_AGENT_CLIENTS_MAX)
+		n = CV_AGENT_CLIENTS_MAX;
+	t->capacity = n > 0 ? n : 1;
+	/* Fewer descriptors than connections: the idle ones go. */
+	while (t->count > t->capacity && (v = conns_victim(t, 0)) != NULL)
+		conns_evict(t, v, t->owner);
+}
+
+unsigned
+conns_capacity(const struct conns *t)
+{
+	return t->capacity;
+}
+
+unsigned
+conns_reserved_slots(const struct conns *t)
+{
+	return conns_reserved(t);
+}
+
+int
+conns_take_freed(struct conns *t)
+{
+	int r = t->freed;
+
+	t->freed = 0;
+	return r;
 }
 
 void
@@ -175,6 +420,7 @@ conn_flush(struct conn *c)
 	}
 	c->state = CONN_READ;
 	c->deadline_ms = t->now_ms + (int64_t)CV_AGENT_IDLE_CONN_S * 1000;
+	c->idle_ms = t->now_ms;
 	if (conn_want(c) != 0) {
 		conn_close(c);
 		return -1;
@@ -226,6 +472,7 @@ conn_process(struct conn *c)
 			return;
 		}
 		used = WIRE_HEADER_BYTES + (size_t)len;
+		c->requested = 1;
 		r = broker_handle(t->b, c->session, c->in + WIRE_HEADER_BYTES,
 		    len, &c->reply, &c->reply_len);
 		memmove(c->in, c->in + used, c->in_len - used);
@@ -299,6 +546,8 @@ conns_add(struct conns *t, int fd, const struct peer_ident *peer)
 	struct conn *c;
 	int r;
 
+	if ((r = conns_admit(t, peer->uid)) != 0)
+		return r;
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->in = malloc(CONN_IN_MAX)) == NULL) {
 		free(c);
@@ -314,8 +563,14 @@ conns_add(struct conns *t, int fd, const struct peer_ident *peer)
 	c->fd = fd;
 	c->id = t->next_id++;
 	c->slot = c->session->slot;
+	c->uid = peer->uid;
+	c->idle_ms = t->now_ms;
 	t->slots[c->slot] = c;
-	c->deadline_ms = t->now_ms + (int64_t)CV_AGENT_IDLE_CONN_S * 1000;
+	conns_uid_add(t, c->uid, 1);
+	/* Seconds, not minutes, to say what it wants (then a begun frame
+	 * has CV_AGENT_FRAME_TIMEOUT_MS, a client that asked before
+	 * CV_AGENT_IDLE_CONN_S). */
+	c->deadline_ms = t->now_ms + CV_AGENT_FIRST_REQUEST_MS;
 	c->events = EPOLLIN;
 	memset(&e, 0, sizeof(e));
 	e.events = EPOLLIN;
@@ -355,7 +610,9 @@ conns_event(struct conns *t, uint64_t key, uint32_t events)
 void
 conns_deadlines(struct conns *t)
 {
+	char first[CV_AUDIT_FIELD_MAX + 1] = "";
 	struct conn *c;
+	unsigned late = 0;
 	size_t i;
 
 	for (i = 0; i < CV_AGENT_CLIENTS_MAX; i++) {
@@ -364,11 +621,29 @@ conns_deadlines(struct conns *t)
 		    c->deadline_ms > t->now_ms)
 			continue;
 		if (c->state == CONN_READ && c->in_len > 0) {
-			log_info("%s: request not finished in time",
-			    c->session->actor);
+			if (late++ == 0)
+				(void)snprintf(first, sizeof(first), "%s",
+				    c->session->actor);
 			conn_refuse(c, "timeout");
 		} else {
 			conn_close(c);
 		}
+	}
+	/* One line per tick, however many: a flood of half frames does not
+	 * flood the log. */
+	if (late == 1)
+		log_info("%s: request not finished in time", first);
+	else if (late > 1)
+		log_info("%u connections: request not finished in time (the "
+		    "first from %s)", late, first);
+	if (t->shed_since_ms != 0 &&
+	    t->now_ms - t->shed_last_ms >= CONNS_QUIET_MS) {
+		log_info("clients: room again after %lld s; %lu connections "
+		    "refused (%lu over the per-uid cap), %lu idle ones closed "
+		    "to make room", (long long)(t->shed_last_ms -
+		    t->shed_since_ms) / 1000 + 1, t->refused + t->refused_uid,
+		    t->refused_uid, t->evicted);
+		t->shed_since_ms = t->shed_last_ms = 0;
+		t->refused = t->refused_uid = t->evicted = 0;
 	}
 }

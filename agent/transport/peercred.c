@@ -93,6 +93,22 @@ peer_is_same_process(int pidfd, const struct peer_ident *id)
 }
 
 int
+peercred_uid(int fd, uid_t *uid)
+{
+	struct ucred uc;
+	socklen_t len = (socklen_t)sizeof(uc);
+
+	*uid = (uid_t)-1;
+	memset(&uc, 0, sizeof(uc));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0 ||
+	    len != (socklen_t)sizeof(uc) || uc.pid <= 0 ||
+	    uc.uid == (uid_t)-1)
+		return CV_E_DENIED;
+	*uid = uc.uid;
+	return 0;
+}
+
+int
 peercred_identify(int fd, struct peer_ident *id, char *why, size_t whylen)
 {
 	struct ucred uc;

@@ -29,4 +29,9 @@
 int peercred_identify(int fd, struct peer_ident *id, char *why, size_t whylen)
     __attribute__((warn_unused_result));
 
+/* Only the peer's uid (SO_PEERCRED, no descriptor needed: for deciding
+ * who may have a connection when descriptors run out).  0, or
+ * CV_E_DENIED with *uid (uid_t)-1. */
+int peercred_uid(int fd, uid_t *uid) __attribute__((warn_unused_result));
+
 #endif

@@ -12,7 +12,11 @@
 #   a_stack NAME TEXT       write hooks.d/NAME (0644)
 #   a_hook NAME TEXT        write an executable hook $T/hooks/NAME (0755)
 #   a_start [ARGS...]       start `credvault agent --foreground` on $SOCK;
-#                           $APID, log in $T/agent.log
+#                           $APID, log in $T/agent.log; with A_NOFILE=N
+#                           set, under `ulimit -n N`
+#   a_cpu_ticks PID         utime + stime of PID, in clock ticks
+#                           (getconf CLK_TCK a second)
+#   a_log_lines             lines in the agent's log so far
 #   a_stop                  SIGTERM the agent, wait for it; its exit in $A_RC
 #   a_finish                a_stop, and check it stopped cleanly
 #   a_token ARGS...         credvault token --socket $SOCK ARGS...
@@ -80,8 +84,11 @@ a_hook() {
 }
 
 a_start() {
-	"$CV" --vault "$VAULT" --passphrase-file "$T/pass" agent --foreground \
-		--socket "$SOCK" "$@" >"$T/agent.out" 2>"$T/agent.log" </dev/null &
+	(
+		[ -z "${A_NOFILE:-}" ] || ulimit -n "$A_NOFILE" || exit 1
+		exec "$CV" --vault "$VAULT" --passphrase-file "$T/pass" agent \
+			--foreground --socket "$SOCK" "$@"
+	) >"$T/agent.out" 2>"$T/agent.log" </dev/null &
 	APID=$!
 	local i
 	for ((i = 0; i < 200; i++)); do
@@ -115,6 +122,16 @@ a_finish() {
 		not_ok "a sanitizer report in the agent's log"
 		grep -E -A12 "Sanitizer|runtime error:" "$T/agent.log" | head -30
 	fi
+}
+
+a_cpu_ticks() {
+	# Fields 14 and 15 of /proc/PID/stat, counted after the ") " that
+	# ends the command name (which may hold spaces).
+	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+a_log_lines() {
+	wc -l <"$T/agent.log"
 }
 
 a_token() {

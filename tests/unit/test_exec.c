@@ -106,6 +106,19 @@ is_dead(long pid)
 	return 0;
 }
 
+/* Whether pid is gone for good, now: not even a zombie.  (The hook's own
+ * processes are ours to reap, so by the time exec_run() returns there is
+ * nothing left to wait for.) */
+static int
+is_gone_now(long pid)
+{
+	char p[64];
+	struct stat st;
+
+	(void)snprintf(p, sizeof(p), "/proc/%ld", pid);
+	return stat(p, &st) != 0 && errno == ENOENT;
+}
+
 static long
 read_pid(const char *name)
 {
@@ -332,6 +345,87 @@ test_limits(void)
 	    why), CV_E_INVALID);
 	ASSERT_INT_EQ(res.result, PROTO_ERROR);
 	exec_result_clear(&res);
+}
+
+/*
+ * Processes that leave the hook's process group: a grandchild that calls
+ * setsid(), one that is double-forked away, one holding stdout after the
+ * hook replied.  None outlives the run, timeout or not (hooks/reap.h),
+ * and the reply comes when the hook itself exits.
+ */
+static void
+test_escapes(void)
+{
+/* Start a grandchild in a session of its own that writes its pid to $1,
+ * and wait until it has (so that it has left the group for sure). */
+#define ESCAPE "setsid sh -c 'echo $$ > \"$0\"; exec sleep 30' \"$1\" & " \
+	"while [ ! -s \"$1\" ]; do sleep 0.02; done; "
+	struct exec_result res;
+	char p[128], why[CV_HOOK_REASON_MAX];
+	const char *args[1];
+	long long t0;
+	long pid;
+
+	/* The hook hangs: killed at the deadline, and so is the grandchild
+	 * in its own session. */
+	args[0] = path_of("pid3", (char[128]){ 0 }, 128);
+	script("setsid-slow", ESCAPE "sleep 30\n", 0700, p, sizeof(p));
+	t0 = now_ms();
+	ASSERT_INT_EQ(run(p, args, 1, NULL, 1000, &res, why), 0);
+	ASSERT_TRUE(now_ms() - t0 < 4000);
+	ASSERT_TRUE(res.timed_out);
+	pid = read_pid("pid3");
+	ASSERT_TRUE(pid > 0);
+	if (pid > 0)
+		ASSERT_TRUE(is_gone_now(pid));
+	exec_result_clear(&res);
+
+	/* The grandchild holds stdout, the hook replies and exits: answered
+	 * at once, and the grandchild is gone. */
+	args[0] = path_of("pid4", (char[128]){ 0 }, 128);
+	script("setsid-reply", ESCAPE "echo '{\"ok\":1}'\n", 0700, p,
+	    sizeof(p));
+	t0 = now_ms();
+	ASSERT_INT_EQ(run(p, args, 1, NULL, 5000, &res, why), 0);
+	ASSERT_TRUE(now_ms() - t0 < 2500);
+	ASSERT_INT_EQ(res.result, PROTO_SUCCESS);
+	ASSERT_TRUE(!res.timed_out);
+	ASSERT_STR_EQ((const char *)res.out->data, "{\"ok\":1}\n");
+	pid = read_pid("pid4");
+	ASSERT_TRUE(pid > 0);
+	if (pid > 0)
+		ASSERT_TRUE(is_gone_now(pid));
+	exec_result_clear(&res);
+
+	/* Double fork: the intermediate exits at once, so the grandchild is
+	 * an orphan while the hook still runs. */
+	args[0] = path_of("pid5", (char[128]){ 0 }, 128);
+	script("double-fork", "( setsid sh -c 'echo $$ > \"$0\"; exec sleep "
+	    "30' \"$1\" >/dev/null 2>&1 </dev/null & ); while [ ! -s \"$1\" ]; "
+	    "do sleep 0.02; done; sleep 0.3; echo done\n", 0700, p, sizeof(p));
+	ASSERT_INT_EQ(run(p, args, 1, NULL, 5000, &res, why), 0);
+	ASSERT_INT_EQ(res.result, PROTO_SUCCESS);
+	ASSERT_STR_EQ((const char *)res.out->data, "done\n");
+	pid = read_pid("pid5");
+	ASSERT_TRUE(pid > 0);
+	if (pid > 0)
+		ASSERT_TRUE(is_gone_now(pid));
+	exec_result_clear(&res);
+
+	/* A chain: the session leader's own child surfaces as an orphan
+	 * when its parent is killed, and goes too. */
+	args[0] = path_of("pid6", (char[128]){ 0 }, 128);
+	script("chain", "setsid sh -c 'sleep 30 & echo $! > \"$0\"; sleep 30' "
+	    "\"$1\" & while [ ! -s \"$1\" ]; do sleep 0.02; done; echo done\n",
+	    0700, p, sizeof(p));
+	ASSERT_INT_EQ(run(p, args, 1, NULL, 5000, &res, why), 0);
+	ASSERT_INT_EQ(res.result, PROTO_SUCCESS);
+	pid = read_pid("pid6");
+	ASSERT_TRUE(pid > 0);
+	if (pid > 0)
+		ASSERT_TRUE(is_gone_now(pid));
+	exec_result_clear(&res);
+#undef ESCAPE
 }
 
 /* exec_run() must refuse with a message naming the path and the reason. */
@@ -780,6 +874,7 @@ main(void)
 	test_io();
 	test_fds();
 	test_limits();
+	test_escapes();
 	test_refusals();
 	test_threads();
 	test_runner_run();
