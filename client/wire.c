@@ -41,6 +41,9 @@ static const struct {
 	    "runs)" },
 	{ "internal", CV_E_INTERNAL, "the agent failed" },
 	{ "no_such_record", CV_E_NOTFOUND, "there is no such record" },
+	{ "vault_damaged", CV_E_INTEGRITY, "the agent's vault is damaged or "
+	    "was put back from an older copy (see the agent's log; run "
+	    "'credvault check')" },
 	{ "no_active_secret", CV_E_NOTFOUND, "the record has no active "
 	    "secret" },
 	{ "ttl_unavailable", CV_E_INVALID, "tokens of this record do not "

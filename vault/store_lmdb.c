@@ -144,6 +144,40 @@ store_damaged(struct store *s, const char *why)
 	return CV_E_INTEGRITY;
 }
 
+static int
+store_shrank(struct store *s, off_t size)
+{
+	char why[sizeof(s->damage)];
+
+	(void)snprintf(why, sizeof(why), "data.mdb shrank from %lld to %lld "
+	    "bytes: it was truncated", (long long)s->size_floor,
+	    (long long)size);
+	return store_damaged(s, why);
+}
+
+/*
+ * Before every transaction: LMDB reads its meta pages through the map as
+ * soon as a transaction begins, and a page past the end of a truncated
+ * file is SIGBUS, not an error.  LMDB never shrinks its file, so a file
+ * smaller than it was is truncated.  0, CV_E_INTEGRITY or CV_E_IO.
+ */
+static int
+store_check_size(struct store *s)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	mutex_lock(&s->check_mu);
+	if (s->damage[0] != '\0')
+		rc = CV_E_INTEGRITY;
+	else if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0)
+		rc = CV_E_IO;
+	else if (st.st_size < s->size_floor)
+		rc = store_shrank(s, st.st_size);
+	mutex_unlock(&s->check_mu);
+	return rc;
+}
+
 /* Before LMDB maps the file: its meta pages and its size. */
 static int
 store_check_before_open(struct store *s)
@@ -190,14 +224,13 @@ store_check_snapshot_once(struct store *s, MDB_txn *txn, int write)
 	mutex_lock(&s->check_mu);
 	if (s->damage[0] != '\0') {
 		rc = CV_E_INTEGRITY;
+	} else if (snap == s->checked_txnid) {
+		rc = 0; /* store_check_size() ran before the transaction */
 	} else if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0) {
 		rc = CV_E_IO;
 	} else if (st.st_size < s->size_floor) {
-		(void)snprintf(why, sizeof(why), "data.mdb shrank from %lld "
-		    "to %lld bytes: it was truncated",
-		    (long long)s->size_floor, (long long)st.st_size);
-		rc = store_damaged(s, why);
-	} else if (snap != s->checked_txnid) {
+		rc = store_shrank(s, st.st_size);
+	} else {
 		src.read = store_pread;
 		src.ctx = &fd;
 		src.size = (uint64_t)st.st_size;
@@ -255,6 +288,8 @@ store_open_dbs(struct store *s, int create)
 	unsigned i;
 	int rc;
 
+	if ((rc = store_check_size(s)) != 0)
+		return rc;
 	rc = mdb_txn_begin(s->env, NULL, create ? 0 : MDB_RDONLY, &txn);
 	if (rc != 0)
 		return store_err(rc);
@@ -390,6 +425,8 @@ store_run(struct store *s, store_fn fn, void *ctx, int write)
 		memset(&t, 0, sizeof(t));
 		t.s = s;
 		t.write = write;
+		if ((rc = store_check_size(s)) != 0)
+			return rc;
 		pthread_rwlock_rdlock(&s->resize_lock);
 		mrc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY,
 		    &t.txn);

@@ -253,11 +253,14 @@ audit_queue_main(void *arg)
 		mutex_unlock(&q->mu);
 		r = audit_queue_commit(q, b);
 		mutex_lock(&q->mu);
-		if (r != 0) {
+		/* Once per episode of failures, not once a retry. */
+		if (r != 0 && r != q->last_err)
 			log_err("audit: cannot commit %zu entries: %s; "
-			    "retrying", b->n, cv_strerror(r));
+			    "retrying every second", b->n, cv_strerror(r));
+		if (r == 0 && q->last_err != 0)
+			log_info("audit: committing again");
+		if (r != 0)
 			audit_queue_requeue(q, b);
-		}
 		audit_queue_batch_reset(b);
 		q->in_progress = 0;
 		q->committed++;

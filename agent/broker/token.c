@@ -35,7 +35,12 @@ struct token {
 	int64_t last_request_ms;
 	int64_t now_ms; /* monotonic, of the request or job at hand */
 	int64_t now_s;  /* wall clock, likewise */
+	int64_t damage_logged_ms; /* the last "vault damaged" line */
+	unsigned long damage_unlogged; /* damaged reads since that line */
+	char damage_why[512];     /* what that line said */
 };
+
+#define TOKEN_DAMAGE_LOG_MS 60000 /* one "vault damaged" line a minute */
 
 /*
  * A hook run for the token path.  Besides the hook run it owns a
@@ -141,14 +146,46 @@ struct token_get {
 	const char *name;
 	struct secbuf *plain;
 	struct record *r;
+	char why[512];
 };
 
 static int
 token_record_get_fn(struct vault *v, void *arg)
 {
 	struct token_get *g = arg;
+	int rc;
 
-	return vault_record_get(v, g->name, g->plain, g->r);
+	if ((rc = vault_record_get(v, g->name, g->plain, g->r)) != 0)
+		(void)snprintf(g->why, sizeof(g->why), "%s", vault_subject(v));
+	return rc;
+}
+
+/*
+ * A damaged vault is logged when the damage is new, else at most once a
+ * minute with the count since: the agent keeps serving what it still can
+ * (records elsewhere in the vault) while every request for what is
+ * damaged fails with "vault_damaged".
+ */
+static void
+token_damage_log(struct token *tk, const char *why)
+{
+	if (tk->damage_logged_ms != 0 &&
+	    tk->now_ms - tk->damage_logged_ms < TOKEN_DAMAGE_LOG_MS &&
+	    strcmp(why, tk->damage_why) == 0) {
+		tk->damage_unlogged++;
+		return;
+	}
+	(void)snprintf(tk->damage_why, sizeof(tk->damage_why), "%s", why);
+	if (tk->damage_unlogged > 0)
+		log_err("the vault is damaged: %s (and %lu more reads since "
+		    "the last such line); the agent keeps serving what it "
+		    "still can; see 'credvault check'", why,
+		    tk->damage_unlogged);
+	else
+		log_err("the vault is damaged: %s; the agent keeps serving "
+		    "what it still can; see 'credvault check'", why);
+	tk->damage_logged_ms = tk->now_ms != 0 ? tk->now_ms : 1;
+	tk->damage_unlogged = 0;
 }
 
 /* Look up a record into tk->plain; the caller wipes with token_wipe(). */
@@ -156,12 +193,34 @@ static int
 token_record_get(struct token *tk, const char *name, struct record *r)
 {
 	struct token_get g;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	g.name = name;
 	g.plain = tk->plain;
 	g.r = r;
-	return guard_run(tk->guard, token_record_get_fn, &g);
+	g.why[0] = '\0';
+	rc = guard_run(tk->guard, token_record_get_fn, &g);
+	if (rc == CV_E_INTEGRITY)
+		token_damage_log(tk, g.why[0] != '\0' ? g.why :
+		    cv_strerror(rc));
+	return rc;
+}
+
+/* The failure class of a vault error (damage is logged already). */
+static const char *
+token_vault_class(int rc)
+{
+	switch (rc) {
+	case CV_E_BUSY:
+		return "busy";
+	case CV_E_NOTFOUND:
+		return "no_such_record";
+	case CV_E_INTEGRITY:
+		return "vault_damaged";
+	default:
+		return "internal";
+	}
 }
 
 static void
@@ -341,8 +400,9 @@ token_start_mint(struct token *tk, const struct session *s,
 	int rc;
 
 	if ((rc = token_record_get(tk, name, &r)) != 0) {
-		log_err("record '%s': cannot read it to mint: %s", name,
-		    cv_strerror(rc));
+		if (rc != CV_E_INTEGRITY)
+			log_err("record '%s': cannot read it to mint: %s",
+			    name, cv_strerror(rc));
 		goto out;
 	}
 	g = record_active(&r);
@@ -381,8 +441,8 @@ out:
 	if (j != NULL)
 		token_job_free(tk, j);
 	if (rc != 0) {
-		cache_flight_finish(tk->cache, *fp, NULL, rc, rc == CV_E_BUSY ?
-		    "busy" : "internal", tk->now_ms);
+		cache_flight_finish(tk->cache, *fp, NULL, rc,
+		    token_vault_class(rc), tk->now_ms);
 		cache_flight_put(tk->cache, fp);
 		policy_put(tk->policy, stackp);
 	}
@@ -452,8 +512,7 @@ token_serve(struct token *tk, struct session *s)
 
 	for (tries = 0; tries < 2; tries++) {
 		if ((rc = token_info(tk, s->req.name, &info)) != 0) {
-			token_fail(tk, s, rc == CV_E_NOTFOUND ?
-			    "no_such_record" : "internal");
+			token_fail(tk, s, token_vault_class(rc));
 			goto out;
 		}
 		if ((gen = info->generation) == 0) {
@@ -517,7 +576,7 @@ token_serve(struct token *tk, struct session *s)
 		break;
 	default:
 		log_err("record '%s': cache: %s", s->req.name, cv_strerror(rc));
-		token_fail(tk, s, rc == CV_E_BUSY ? "busy" : "internal");
+		token_fail(tk, s, token_vault_class(rc));
 		break;
 	}
 out:
@@ -598,7 +657,7 @@ out:
 	if (j != NULL)
 		token_job_free(tk, j);
 	if (!wait)
-		token_fail(tk, s, rc == CV_E_BUSY ? "busy" : "internal");
+		token_fail(tk, s, token_vault_class(rc));
 	policy_put(tk->policy, stackp);
 	return wait;
 }
@@ -630,9 +689,10 @@ token_op(struct token *tk, struct session *s, const struct wire_request *req,
 	rc = token_info(tk, req->name, &info);
 	missing = rc == CV_E_NOTFOUND;
 	if (rc != 0 && !missing) {
-		log_err("record '%s' for %s: %s", req->name, s->actor,
-		    cv_strerror(rc));
-		token_fail(tk, s, "internal");
+		if (rc != CV_E_INTEGRITY)
+			log_err("record '%s' for %s: %s", req->name, s->actor,
+			    cv_strerror(rc));
+		token_fail(tk, s, token_vault_class(rc));
 		return 0;
 	}
 	/* No scope: the record's scopes; else a subset of them. */

@@ -29,7 +29,8 @@ t_cleanup_hooks=()
 t_cleanup() {
 	local h
 	for h in "${t_cleanup_hooks[@]}"; do eval "$h" || true; done
-	rm -rf "$T_DIR"
+	# CV_TEST_KEEP=1: leave the test's directory for a look afterwards.
+	if [ -n "${CV_TEST_KEEP:-}" ]; then echo "# kept $T_DIR" >&2; else rm -rf "$T_DIR"; fi
 }
 trap t_cleanup EXIT
 
