@@ -665,6 +665,12 @@ vault_open_txn(struct store_txn *t, void *arg)
 	buf_reader_init(&r, ver, n);
 	if (buf_get_u32(&r, &c->version) != 0)
 		return CV_E_INTEGRITY;
+	/* A version this credvault does not read: damage when the meta
+	 * checksum says so, else a vault of another version. */
+	if (c->version != 1 && c->version != VAULT_FORMAT_VERSION &&
+	    (rc = state_meta_verify(t, c->why, sizeof(c->why))) ==
+	    CV_E_INTEGRITY)
+		return rc;
 	rc = store_get(t, STORE_META, META_VAULT_ID, strlen(META_VAULT_ID),
 	    c->v->vault_id, VAULT_ID_BYTES, &n);
 	if (rc != 0 || n != VAULT_ID_BYTES)

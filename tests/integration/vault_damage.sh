@@ -57,6 +57,41 @@ for off in 0 16 4096 4106 4110 8200 12300 20000 24600 40980 $((pages * 4096 - 40
 	done
 done
 [ $bad -eq 0 ] && ok "the CLI exits 0 or 6 with a message on damaged copies" || not_ok "$bad CLI runs went wrong"
+# What unlocking reads before any key is known: the meta entries' node
+# headers (sizes, flags, key length), their keys and values ("version",
+# "vault_id", "check", every "slot/..."), wherever they occur in the file.
+# Each flip exits 6 with a damage message or works (a stale copy on a
+# free page), never 3 ("the passphrase matches no keyslot").
+python3 - "$VAULT/data.mdb" >"$T_DIR/meta.offsets" <<'PY'
+import re, sys
+d = open(sys.argv[1], "rb").read()
+for m in re.finditer(rb"version|vault_id|check|slot/[a-z0-9_.-]+", d):
+    k = m.start()
+    if k < 8 or int.from_bytes(d[k - 2:k], "little") != m.end() - k:
+        continue  # not a node's key: its key size precedes it
+    for off in list(range(k - 8, k + 1)) + [m.end(), m.end() + 1, m.end() + 7]:
+        print(off)
+PY
+n=0; six=0; bad=0
+while read -r off; do
+	rm -rf "$T_DIR/copy" && mkdir -m 700 "$T_DIR/copy"
+	python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[int(sys.argv[3])]^=0x01; open(sys.argv[2],"wb").write(d)' \
+		"$VAULT/data.mdb" "$T_DIR/copy/data.mdb" "$off"
+	chmod 600 "$T_DIR/copy/data.mdb"
+	for pass in pass bob; do
+		"$CV" --vault "$T_DIR/copy" --passphrase-file "$T_DIR/$pass" list >/dev/null 2>"$T_ERR"
+		rc=$?
+		n=$((n + 1))
+		if [ $rc -eq 6 ] && grep -Eq "damaged|altered|not the one" "$T_ERR"; then
+			six=$((six + 1))
+		elif [ $rc -ne 0 ]; then
+			bad=$((bad + 1)); echo "    byte $off, $pass: exit $rc: $(head -1 "$T_ERR")"
+		fi
+	done
+done <"$T_DIR/meta.offsets"
+[ "$n" -ge 60 ] && [ $bad -eq 0 ] && [ $six -gt 0 ] &&
+	ok "meta and keyslot header damage: $n unlocks, $six exit 6 naming the damage, none exits 3" ||
+	not_ok "meta and keyslot header damage: $n unlocks, $six exit 6, $bad wrong"
 for size in 0 4096 8192 40960; do
 	rm -rf "$T_DIR/copy" && mkdir -m 700 "$T_DIR/copy"
 	head -c "$size" "$VAULT/data.mdb" >"$T_DIR/copy/data.mdb"
