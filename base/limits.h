@@ -53,7 +53,8 @@
 /* Tokens and the agent (DESIGN.md section 7). */
 #define CV_TOKEN_MAX 8192
 #define CV_FRAME_MAX 65536       /* one agent frame body, either way */
-#define CV_REQUEST_MAX 8192      /* one agent request body */
+#define CV_REQUEST_MAX 16384     /* one agent request body (an admin add
+                                    with every field at its longest fits) */
 #define CV_AGENT_CLIENTS_MAX 1024 /* and no more than descriptors allow */
 #define CV_AGENT_CLIENTS_PER_UID 128 /* default; uids but the agent's and root */
 #define CV_AGENT_OWNER_SLOTS_MIN 8 /* kept for the agent's uid and root (or an

@@ -17,6 +17,8 @@ struct cli {
 	const char *keyslot;         /* --keyslot: try only this slot */
 	const char *socket;          /* --socket (agent clients) */
 	int json;                    /* --json */
+	int local;                   /* --local: open the files, never an agent */
+	int verbose;                 /* --verbose: say where a command runs */
 	const char *cmd;             /* command name, for messages */
 	char vault_dir[CV_VAULT_DIR_MAX]; /* resolved vault directory */
 };

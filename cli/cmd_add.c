@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <string.h>
 
+#include "cli/admin.h"
 #include "cli/commands.h"
 #include "cli/prompt.h"
 #include "base/err.h"
@@ -52,7 +53,7 @@ cmd_add(struct cli *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct secbuf *secret = NULL;
-	struct vault *v = NULL;
+	json_t *args, *res = NULL;
 	struct record r;
 	const char *field;
 	int ch, rc;
@@ -104,22 +105,26 @@ cmd_add(struct cli *c, int argc, char **argv)
 		cli_error(c, "commercetools records need --project-key");
 		return CV_EXIT_USAGE;
 	}
-	if ((rc = cli_open_unlocked(c, &v)) != 0)
-		return rc;
-	if (add_read_secret(c, &secret) != 0) {
-		vault_free(&v);
+	if (add_read_secret(c, &secret) != 0)
 		return CV_EXIT_USAGE;
-	}
-	r.gen[0].secret = (const char *)secret->data;
-	r.gen[0].secret_len = secret->len;
-	rc = vault_records_add(v, &r, 1);
+	/* jansson copies the secret; the wiping allocator wipes the copy. */
+	args = json_pack("{s:s,s:s,s:s,s:s,s:s%,s:b}", "name", r.name,
+	    "provider", r.provider, "client_id", r.gen[0].client_id,
+	    "auth_url", r.auth_url, "secret", (const char *)secret->data,
+	    secret->len, "no_reveal", (r.gen[0].flags & GEN_F_NO_REVEAL) != 0);
 	secbuf_free(&secret);
-	if (rc == CV_E_EXISTS) {
-		cli_error(c, "record '%s' already exists; to store a new secret "
-		    "use 'credvault rotate %s --secret-stdin'", r.name, r.name);
-		rc = CV_EXIT_FAILURE;
-	} else if (rc != 0)
-		rc = cli_fail(c, v, rc, "add the record");
-	vault_free(&v);
+	if (args == NULL ||
+	    (r.project_key != NULL && json_object_set_new(args, "project_key",
+	    json_string(r.project_key)) != 0) ||
+	    (r.scope != NULL && json_object_set_new(args, "scope",
+	    json_string(r.scope)) != 0) ||
+	    (r.api_url != NULL && json_object_set_new(args, "api_url",
+	    json_string(r.api_url)) != 0)) {
+		json_decref(args);
+		cli_error(c, "out of memory");
+		return CV_EXIT_FAILURE;
+	}
+	rc = cli_admin(c, "add", args, &res);
+	json_decref(res);
 	return rc;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* credvault reveal: print the active secret exactly once. */
+#include <string.h>
 #include <unistd.h>
 
+#include "cli/admin.h"
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/banned.h"
@@ -9,9 +11,9 @@
 int
 cmd_reveal(struct cli *c, int argc, char **argv)
 {
-	struct secbuf *secret = NULL;
-	struct vault *v = NULL;
+	json_t *res = NULL, *secret;
 	const char *name;
+	size_t n;
 	int rc;
 
 	if (cli_plain_args(c, argc, argv, 1, "NAME",
@@ -20,32 +22,21 @@ cmd_reveal(struct cli *c, int argc, char **argv)
 	    "secret is printed.\n", &rc))
 		return rc;
 	name = argv[optind];
-	if ((rc = cli_open_unlocked(c, &v)) != 0)
+	if ((rc = cli_admin(c, "reveal", json_pack("{s:s}", "name", name),
+	    &res)) != 0)
 		return rc;
-	if ((secret = secbuf_new(CV_SECRET_MAX)) == NULL) {
-		vault_free(&v);
-		return cli_fail(c, NULL, CV_E_NOMEM, "reveal");
+	secret = json_object_get(res, "secret");
+	n = json_string_length(secret);
+	/* write(2), not stdio: no copy of the secret in a FILE buffer (the
+	 * JSON holding it is wiped when freed). */
+	if (!json_is_string(secret) ||
+	    write(STDOUT_FILENO, json_string_value(secret), n) != (ssize_t)n ||
+	    write(STDOUT_FILENO, "\n", 1) != 1) {
+		cli_error(c, "cannot write the secret of '%s' to stdout; it is "
+		    "now marked revealed, rotate it: credvault rotate %s", name,
+		    name);
+		rc = CV_EXIT_FAILURE;
 	}
-	rc = vault_record_reveal(v, name, secret);
-	if (rc == CV_E_REFUSED) {
-		cli_error(c, "%s; to get a new secret, rotate it: credvault "
-		    "rotate %s", vault_subject(v), name);
-		rc = CV_EXIT_REFUSED;
-	} else if (rc != 0) {
-		rc = cli_fail(c, v, rc, "reveal the secret");
-	} else {
-		/* write(2), not stdio: no copy of the secret in a FILE
-		 * buffer. */
-		secret->data[secret->len] = '\n';
-		if (write(STDOUT_FILENO, secret->data, secret->len + 1) !=
-		    (ssize_t)(secret->len + 1)) {
-			cli_error(c, "cannot write the secret of '%s' to "
-			    "stdout; it is now marked revealed, rotate it: "
-			    "credvault rotate %s", name, name);
-			rc = CV_EXIT_FAILURE;
-		}
-	}
-	secbuf_free(&secret);
-	vault_free(&v);
+	json_decref(res);
 	return rc;
 }

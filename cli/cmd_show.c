@@ -2,6 +2,7 @@
 /* credvault show: one record and its generations, never a secret. */
 #include <getopt.h>
 
+#include "cli/admin.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "base/err.h"
@@ -15,9 +16,7 @@ cmd_show(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct secbuf *plain = NULL;
-	struct vault *v = NULL;
-	struct record r;
+	json_t *res = NULL;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -33,24 +32,13 @@ cmd_show(struct cli *c, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_usage(c, "NAME [--json]");
-	if ((rc = cli_open_unlocked(c, &v)) != 0)
+	if ((rc = cli_admin(c, "show", json_pack("{s:s}", "name",
+	    argv[optind]), &res)) != 0)
 		return rc;
-	if ((plain = secbuf_new(CV_RECORD_MAX)) == NULL) {
-		vault_free(&v);
-		return cli_fail(c, NULL, CV_E_NOMEM, "show the record");
-	}
-	rc = vault_record_get(v, argv[optind], plain, &r);
-	if (rc == 0) {
-		if (c->json) {
-			json_t *j = output_record_json(&r);
-
-			output_json(j);
-			json_decref(j);
-		} else
-			output_record_text(&r);
-	} else
-		rc = cli_fail(c, v, rc, "show the record");
-	secbuf_free(&plain);
-	vault_free(&v);
-	return rc;
+	if (c->json)
+		output_json(res);
+	else
+		output_record_text(res);
+	json_decref(res);
+	return 0;
 }

@@ -48,8 +48,13 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: credvault [--vault DIR] [--passphrase-file FILE | "
 	    "--passphrase-fd N | --keyfile FILE]\n"
-	    "                 [--keyslot LABEL] [--socket PATH] [--json] "
-	    "COMMAND [ARGS]\n\ncommands:\n");
+	    "                 [--keyslot LABEL] [--socket PATH | --local] "
+	    "[--json] [--verbose]\n                 COMMAND [ARGS]\n\n"
+	    "Commands that read or change the vault go through its agent when "
+	    "--socket or\n$CREDVAULT_SOCKET names one, or when the agent at "
+	    "the default socket serves\nthis vault; else (or with --local) "
+	    "they open the vault files themselves.\n--verbose says which.\n"
+	    "\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name,
 		    commands[i].summary);
@@ -79,6 +84,8 @@ main(int argc, char **argv)
 		{ "keyslot", required_argument, NULL, 'l' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "local", no_argument, NULL, 'L' },
+		{ "verbose", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -120,6 +127,12 @@ main(int argc, char **argv)
 			break;
 		case 'j':
 			c.json = 1;
+			break;
+		case 'L':
+			c.local = 1;
+			break;
+		case 'b':
+			c.verbose = 1;
 			break;
 		case 'h':
 			usage(stdout);

@@ -161,94 +161,69 @@ output_json(const json_t *j)
 	}
 }
 
+/* Field key of object o as a string ("" when absent). */
 static const char *
-output_reveal_state(const struct generation *g, char *buf, size_t len)
+output_str(const json_t *o, const char *key)
 {
-	if (g->flags & GEN_F_NO_REVEAL)
-		return "never (--no-reveal)";
-	if (g->revealed_at == 0)
-		return "not yet (can be revealed once)";
-	return cli_time(g->revealed_at, buf, len);
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
 }
 
-json_t *
-output_record_json(const struct record *r)
+static long long
+output_int(const json_t *o, const char *key)
 {
-	json_t *o, *gens;
-	uint32_t i;
+	return (long long)json_integer_value(json_object_get(o, key));
+}
 
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}",
-	    "name", r->name, "provider", r->provider,
-	    "project_key", r->project_key ? r->project_key : "",
-	    "client_id", record_client_id(r),
-	    "scope", r->scope ? r->scope : "",
-	    "api_url", r->api_url ? r->api_url : "",
-	    "auth_url", r->auth_url,
-	    "created_at", (json_int_t)r->created_at,
-	    "updated_at", (json_int_t)r->updated_at);
-	gens = json_array();
-	for (i = 0; i < r->ngen; i++) {
-		const struct generation *g = &r->gen[i];
-
-		json_array_append_new(gens, json_pack(
-		    "{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:b}",
-		    "number", (json_int_t)g->number,
-		    "state", record_state_name(g->state),
-		    "client_id", g->client_id,
-		    "created_at", (json_int_t)g->created_at,
-		    "activated_at", (json_int_t)g->activated_at,
-		    "retired_at", (json_int_t)g->retired_at,
-		    "revealed_at", (json_int_t)g->revealed_at,
-		    "revealable", !(g->flags & GEN_F_NO_REVEAL) &&
-		    g->revealed_at == 0 && !(g->flags & GEN_F_WIPED),
-		    "secret_wiped", (g->flags & GEN_F_WIPED) != 0));
-		json_object_set_new(json_array_get(gens, i), "client_deleted",
-		    json_boolean((g->flags & GEN_F_DELETED) != 0));
-	}
-	json_object_set_new(o, "generations", gens);
-	json_object_set_new(o, "rotation", json_pack("{s:s,s:I,s:s,s:I,s:I,s:s}",
-	    "step", record_step_name(r->rot.step),
-	    "generation", (json_int_t)r->rot.generation,
-	    "client_name", r->rot.client_name ? r->rot.client_name : "",
-	    "started_at", (json_int_t)r->rot.started_at,
-	    "attempts", (json_int_t)r->rot.attempts,
-	    "last_error", r->rot.last_error ? r->rot.last_error : ""));
-	return o;
+static const char *
+output_reveal_state(const json_t *g, char *buf, size_t len)
+{
+	if (json_is_true(json_object_get(g, "no_reveal")))
+		return "never (--no-reveal)";
+	if (output_int(g, "revealed_at") == 0)
+		return "not yet (can be revealed once)";
+	return cli_time(output_int(g, "revealed_at"), buf, len);
 }
 
 void
-output_record_text(const struct record *r)
+output_record_text(const json_t *r)
 {
+	const json_t *gens = json_object_get(r, "generations"), *g;
+	const json_t *rot = json_object_get(r, "rotation");
 	char t1[32], t2[32], t3[32];
-	uint32_t i;
+	size_t i;
 
-	printf("name:         %s\n", r->name);
-	printf("provider:     %s\n", r->provider);
-	printf("project_key:  %s\n", r->project_key ? r->project_key : "");
-	printf("client_id:    %s\n", record_client_id(r));
-	printf("scope:        %s\n", r->scope ? r->scope : "");
-	printf("api_url:      %s\n", r->api_url ? r->api_url : "");
-	printf("auth_url:     %s\n", r->auth_url);
-	printf("created:      %s\n", cli_time(r->created_at, t1, sizeof(t1)));
-	printf("updated:      %s\n", cli_time(r->updated_at, t1, sizeof(t1)));
+	printf("name:         %s\n", output_str(r, "name"));
+	printf("provider:     %s\n", output_str(r, "provider"));
+	printf("project_key:  %s\n", output_str(r, "project_key"));
+	printf("client_id:    %s\n", output_str(r, "client_id"));
+	printf("scope:        %s\n", output_str(r, "scope"));
+	printf("api_url:      %s\n", output_str(r, "api_url"));
+	printf("auth_url:     %s\n", output_str(r, "auth_url"));
+	printf("created:      %s\n", cli_time(output_int(r, "created_at"), t1,
+	    sizeof(t1)));
+	printf("updated:      %s\n", cli_time(output_int(r, "updated_at"), t1,
+	    sizeof(t1)));
 	printf("secret:       (hidden)\n");
 	printf("generations:\n");
-	for (i = 0; i < r->ngen; i++) {
-		const struct generation *g = &r->gen[i];
-
-		printf("  #%-3u %-8s client_id=%s created=%s activated=%s "
-		    "revealed=%s%s\n", g->number, record_state_name(g->state),
-		    g->client_id, cli_time(g->created_at, t1, sizeof(t1)),
-		    cli_time(g->activated_at, t2, sizeof(t2)),
+	json_array_foreach(gens, i, g) {
+		printf("  #%-3lld %-8s client_id=%s created=%s activated=%s "
+		    "revealed=%s%s\n", output_int(g, "number"),
+		    output_str(g, "state"), output_str(g, "client_id"),
+		    cli_time(output_int(g, "created_at"), t1, sizeof(t1)),
+		    cli_time(output_int(g, "activated_at"), t2, sizeof(t2)),
 		    output_reveal_state(g, t3, sizeof(t3)),
-		    (g->flags & GEN_F_WIPED) ? " (secret wiped)" :
-		    (g->flags & GEN_F_DELETED) ? " (client deleted)" : "");
+		    json_is_true(json_object_get(g, "secret_wiped")) ?
+		    " (secret wiped)" : json_is_true(json_object_get(g,
+		    "client_deleted")) ? " (client deleted)" : "");
 	}
-	if (r->rot.step != ROT_NONE)
-		printf("rotation:     %s, generation #%u (%s), %u failed "
+	if (strcmp(output_str(rot, "step"), "none") != 0 &&
+	    output_str(rot, "step")[0] != '\0')
+		printf("rotation:     %s, generation #%lld (%s), %lld failed "
 		    "attempt(s)%s%s; resume with 'credvault rotate %s'\n",
-		    record_step_name(r->rot.step), r->rot.generation,
-		    r->rot.client_name, r->rot.attempts,
-		    r->rot.last_error && r->rot.last_error[0] ? ": " : "",
-		    r->rot.last_error ? r->rot.last_error : "", r->name);
+		    output_str(rot, "step"), output_int(rot, "generation"),
+		    output_str(rot, "client_name"), output_int(rot, "attempts"),
+		    output_str(rot, "last_error")[0] != '\0' ? ": " : "",
+		    output_str(rot, "last_error"), output_str(r, "name"));
 }

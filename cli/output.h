@@ -10,10 +10,7 @@
 /* Print a JSON value (indented) and a newline to stdout. */
 void output_json(const json_t *j);
 
-/* A record as JSON; secrets are never included.  Caller decrefs. */
-json_t *output_record_json(const struct record *r);
-
-/* A record for people, on stdout. */
-void output_record_text(const struct record *r);
+/* A record (admin_record_json()'s form) for people, on stdout. */
+void output_record_text(const json_t *r);
 
 #endif

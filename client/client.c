@@ -234,27 +234,22 @@ client_read(struct credvault_conn *c, unsigned char *p, size_t n,
 	return CREDVAULT_OK;
 }
 
-/* One request and its reply (decoded into *rep, which the caller
- * clears). */
+/*
+ * Send one whole frame and read the reply's body into a new buffer
+ * (*body, *n; the caller wipes and frees it).  Nothing is decoded here.
+ */
 static int
-client_roundtrip(struct credvault_conn *c, const struct wire_request *req,
-    struct wire_reply *rep)
+client_exchange(struct credvault_conn *c, const unsigned char *frame,
+    size_t len, unsigned char **body, uint32_t *n)
 {
-	unsigned char frame[WIRE_HEADER_BYTES + CV_REQUEST_MAX];
 	unsigned char hdr[WIRE_HEADER_BYTES];
-	unsigned char *body = NULL;
 	int64_t deadline;
-	size_t len, off = 0;
-	uint32_t n = 0;
+	size_t off = 0;
 	ssize_t k;
 	int r;
 
-	c->error[0] = '\0';
-	if (c->broken)
-		return CREDVAULT_PROTOCOL;
-	r = wire_request_encode(req, frame, sizeof(frame), &len);
-	if (r != 0)
-		return r == CV_E_NOMEM ? CREDVAULT_NOMEM : CREDVAULT_INVALID;
+	*body = NULL;
+	*n = 0;
 	deadline = client_now_ms() + c->timeout_ms;
 	while (off < len) {
 		k = send(c->fd, frame + off, len - off, MSG_NOSIGNAL);
@@ -280,30 +275,97 @@ client_roundtrip(struct credvault_conn *c, const struct wire_request *req,
 	}
 	/* Bound the reply before reading it (ssh authfd.c). */
 	r = CREDVAULT_PROTOCOL;
-	if (wire_header_get(hdr, CV_FRAME_MAX, &n) != 0)
+	if (wire_header_get(hdr, CV_FRAME_MAX, n) != 0)
 		goto out;
 	/*
 	 * An I/O buffer, wiped as soon as it is decoded (ssh-agent's
-	 * handle_conn_read); the token itself goes to locked memory.  One
+	 * handle_conn_read); a token itself goes to locked memory.  One
 	 * locked allocation per token keeps `credvault token` fast.
 	 */
 	r = CREDVAULT_NOMEM;
-	if ((body = malloc(n)) == NULL)
+	if ((*body = malloc(*n)) == NULL)
 		goto out;
-	if ((r = client_read(c, body, n, deadline, 0)) != 0)
-		goto out;
-	r = wire_reply_decode(body, n, req->op, rep, NULL, 0);
-	r = r == 0 ? CREDVAULT_OK : r == CV_E_NOMEM ? CREDVAULT_NOMEM :
-	    CREDVAULT_PROTOCOL;
+	r = client_read(c, *body, *n, deadline, 0);
 out:
 	if (r == CREDVAULT_PROTOCOL || r == CREDVAULT_TIMEOUT ||
 	    r == CREDVAULT_IO || r == CLIENT_HUNG_UP)
 		c->broken = 1;
-	if (body != NULL) {
-		secmem_wipe(body, n);
-		free(body);
+	if (r != 0 && *body != NULL) {
+		secmem_wipe(*body, *n);
+		free(*body);
+		*body = NULL;
 	}
 	return r;
+}
+
+/* One request and its reply (decoded into *rep, which the caller
+ * clears). */
+static int
+client_roundtrip(struct credvault_conn *c, const struct wire_request *req,
+    struct wire_reply *rep)
+{
+	unsigned char frame[WIRE_HEADER_BYTES + CV_REQUEST_MAX];
+	unsigned char *body = NULL;
+	size_t len;
+	uint32_t n = 0;
+	int r;
+
+	c->error[0] = '\0';
+	if (c->broken)
+		return CREDVAULT_PROTOCOL;
+	r = wire_request_encode(req, frame, sizeof(frame), &len);
+	if (r != 0)
+		return r == CV_E_NOMEM ? CREDVAULT_NOMEM : CREDVAULT_INVALID;
+	if ((r = client_exchange(c, frame, len, &body, &n)) != 0)
+		return r;
+	r = wire_reply_decode(body, n, req->op, rep, NULL, 0);
+	r = r == 0 ? CREDVAULT_OK : r == CV_E_NOMEM ? CREDVAULT_NOMEM :
+	    CREDVAULT_PROTOCOL;
+	if (r == CREDVAULT_PROTOCOL)
+		c->broken = 1;
+	secmem_wipe(body, n);
+	free(body);
+	return r;
+}
+
+int
+credvault_call(struct credvault_conn *c, const void *request, size_t len,
+    void **reply, size_t *replylen)
+{
+	unsigned char *frame, *body = NULL;
+	uint32_t n = 0;
+	int r;
+
+	*reply = NULL;
+	*replylen = 0;
+	c->error[0] = '\0';
+	if (c->broken)
+		return CREDVAULT_PROTOCOL;
+	if (request == NULL || len == 0 || len > CV_REQUEST_MAX)
+		return CREDVAULT_INVALID;
+	if ((frame = malloc(WIRE_HEADER_BYTES + len)) == NULL)
+		return CREDVAULT_NOMEM;
+	wire_header_put(frame, (uint32_t)len);
+	memcpy(frame + WIRE_HEADER_BYTES, request, len);
+	r = client_exchange(c, frame, WIRE_HEADER_BYTES + len, &body, &n);
+	secmem_wipe(frame, WIRE_HEADER_BYTES + len); /* may carry secrets */
+	free(frame);
+	if (r == CLIENT_HUNG_UP)
+		r = CREDVAULT_BUSY; /* not repeated: it may have been done */
+	if (r != 0)
+		return r;
+	*reply = body;
+	*replylen = n;
+	return CREDVAULT_OK;
+}
+
+void
+credvault_reply_free(void *reply, size_t len)
+{
+	if (reply == NULL)
+		return;
+	secmem_wipe(reply, len);
+	free(reply);
 }
 
 /*

@@ -109,6 +109,20 @@ CREDVAULT_API int credvault_get_token(struct credvault_conn *c,
 /* Ask the agent to lock (wipe its keys and tokens): its own user only. */
 CREDVAULT_API int credvault_lock(struct credvault_conn *c);
 
+/*
+ * One raw exchange, for requests this library has no function for (the
+ * admin operations of docs/protocol.md): request is a whole request body
+ * (one JSON object, at most 16384 bytes), and on CREDVAULT_OK *reply is
+ * the reply body (*replylen bytes, at most 65536, not decoded: check it
+ * as docs/protocol.md says), to be freed with credvault_reply_free(),
+ * which wipes it (replies may carry secrets).  Unlike the token
+ * functions, a request is not sent again when the agent closed the
+ * connection first (it may not be safe to repeat): CREDVAULT_BUSY.
+ */
+CREDVAULT_API int credvault_call(struct credvault_conn *c,
+    const void *request, size_t len, void **reply, size_t *replylen);
+CREDVAULT_API void credvault_reply_free(void *reply, size_t len);
+
 /* The failure class of the last CREDVAULT_FAILED reply, else "". */
 CREDVAULT_API const char *credvault_error(const struct credvault_conn *c);
 

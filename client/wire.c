@@ -14,6 +14,7 @@
 static const char *const wire_ops[WIRE_OPS + 1] = {
 	[WIRE_OP_TOKEN] = "token",
 	[WIRE_OP_LOCK] = "lock",
+	[WIRE_OP_ADMIN] = "admin",
 };
 
 static const char *const wire_statuses[] = {
@@ -41,6 +42,14 @@ static const struct {
 	    "runs)" },
 	{ "internal", CV_E_INTERNAL, "the agent failed" },
 	{ "no_such_record", CV_E_NOTFOUND, "there is no such record" },
+	{ "exists", CV_E_EXISTS, "it already exists" },
+	{ "refused", CV_E_REFUSED, "the vault refused it" },
+	{ "invalid", CV_E_INVALID, "an argument is invalid" },
+	{ "no_space", CV_E_NOSPACE, "the agent's disk is full" },
+	{ "bad_passphrase", CV_E_AUTH, "the passphrase does not open your "
+	    "keyslot" },
+	{ "passphrase_required", CV_E_AUTH, "the agent asks for the "
+	    "passphrase of your keyslot" },
 	{ "vault_damaged", CV_E_INTEGRITY, "the agent's vault is damaged or "
 	    "was put back from an older copy (see the agent's log; run "
 	    "'credvault check')" },
@@ -190,6 +199,25 @@ wire_get_uint(json_t *v, const char *key, json_int_t max, json_int_t *out,
 	return 0;
 }
 
+/* An admin command name: [a-z_]{1,WIRE_CMD_MAX}. */
+static int
+wire_get_cmd(json_t *v, char *out, char *why, size_t whylen)
+{
+	const char *s = json_string_value(v);
+	size_t i, n;
+
+	n = s != NULL ? json_string_length(v) : 0;
+	for (i = 0; i < n && ((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_');
+	    i++)
+		;
+	if (s == NULL || n == 0 || n > WIRE_CMD_MAX || i != n) {
+		cv_why(why, whylen, "\"cmd\" is not a command name");
+		return CV_E_PROTO;
+	}
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
 /* Parse one JSON object from (p, len); why never quotes the input. */
 static int
 wire_parse_object(const void *p, size_t len, json_t **out, char *why,
@@ -270,6 +298,21 @@ wire_request_decode(const void *p, size_t len, struct wire_request *out,
 	json_object_foreach(j, key, v) {
 		if (strcmp(key, "v") == 0 || strcmp(key, "op") == 0)
 			continue;
+		if (out->op == WIRE_OP_ADMIN) {
+			/* The admin operations check their own arguments. */
+			if (strcmp(key, "cmd") == 0) {
+				if ((r = wire_get_cmd(v, out->cmd, why,
+				    whylen)) != 0)
+					goto out;
+			} else if ((strcmp(key, "args") != 0 &&
+			    strcmp(key, "proof") != 0) || !json_is_object(v)) {
+				cv_why(why, whylen, "unexpected member for op "
+				    "admin");
+				r = CV_E_PROTO;
+				goto out;
+			}
+			continue;
+		}
 		if (out->op != WIRE_OP_TOKEN) {
 			cv_why(why, whylen, "unexpected member for op %s",
 			    wire_ops[out->op]);
@@ -297,6 +340,10 @@ wire_request_decode(const void *p, size_t len, struct wire_request *out,
 	r = CV_E_PROTO;
 	if (out->op == WIRE_OP_TOKEN && out->name[0] == '\0') {
 		cv_why(why, whylen, "\"name\" is missing");
+		goto out;
+	}
+	if (out->op == WIRE_OP_ADMIN && out->cmd[0] == '\0') {
+		cv_why(why, whylen, "\"cmd\" is missing");
 		goto out;
 	}
 	r = 0;

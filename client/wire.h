@@ -25,10 +25,12 @@
 enum wire_op {
 	WIRE_OP_TOKEN = 1, /* a token for a record */
 	WIRE_OP_LOCK,      /* wipe keys and tokens */
+	WIRE_OP_ADMIN,     /* an operation on the vault (docs/protocol.md) */
 };
-#define WIRE_OPS 2
+#define WIRE_OPS 3
+#define WIRE_CMD_MAX 32 /* an admin command's name */
 
-/* "token" or "lock"; NULL for a value out of range. */
+/* "token", "lock" or "admin"; NULL for a value out of range. */
 const char *wire_op_name(enum wire_op op);
 
 enum wire_status {
@@ -57,6 +59,8 @@ int wire_header_get(const unsigned char hdr[WIRE_HEADER_BYTES], uint32_t max,
  */
 struct wire_request {
 	enum wire_op op;
+	char cmd[WIRE_CMD_MAX + 1]; /* admin: [a-z_]+; "args" and "proof"
+	                               are objects, left in the body */
 	char name[CV_NAME_MAX + 1];
 	char scope[CV_SCOPE_MAX + 1];
 	uint32_t min_ttl;
@@ -66,6 +70,8 @@ struct wire_request {
  * Decode a request body (p, len): one JSON object with "v" = WIRE_VERSION,
  * "op", and for "token" a "name" (1..CV_NAME_MAX bytes), an optional
  * "scope" (at most CV_SCOPE_MAX bytes) and "min_ttl" (0..CV_EXPIRES_IN_MAX);
+ * for "admin" a "cmd" and optional "args" and "proof" objects, whose
+ * contents the admin operations check;
  * strings printable ASCII; no other members; no duplicate keys.  *out is
  * cleared on entry.  Returns 0, CV_E_TOOBIG (over CV_REQUEST_MAX),
  * CV_E_VERSION (another version or an unknown op: reply "unsupported"),

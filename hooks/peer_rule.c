@@ -3,6 +3,7 @@
 #include "hooks/peer_rule.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -19,11 +20,12 @@
 #define PEER_NSS_BUF_MAX (1u << 20)  /* a group with a huge member list */
 
 enum peer_key { PEER_UID, PEER_USER, PEER_GID, PEER_GROUP, PEER_EXE,
-	PEER_SCOPES, PEER_KEYS };
+	PEER_SCOPES, PEER_OPS, PEER_RECORDS, PEER_KEYS };
 
 static const char *const peer_keys[PEER_KEYS] = {
 	[PEER_UID] = "uid", [PEER_USER] = "user", [PEER_GID] = "gid",
 	[PEER_GROUP] = "group", [PEER_EXE] = "exe", [PEER_SCOPES] = "scopes",
+	[PEER_OPS] = "ops", [PEER_RECORDS] = "records",
 };
 
 /*
@@ -87,6 +89,19 @@ peer_is_name(const char *s, size_t n)
 	return 1;
 }
 
+/* A record name glob: the name's characters and fnmatch's * ? [ ] !. */
+static int
+peer_is_glob(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
+		    s[i] <= '9') || strchr("._/-*?[]!", s[i]) != NULL))
+			return 0;
+	return n > 0 && n <= CV_NAME_MAX;
+}
+
 static int
 peer_is_scope(const char *s, size_t n)
 {
@@ -132,6 +147,12 @@ peer_check_value(enum peer_key k, const char *value, char *why,
 		case PEER_EXE:
 			ok = s[0] == '/' && n < CV_PATH_MAX;
 			break;
+		case PEER_OPS:
+			ok = proto_admin_op_parse(s, n) != NULL;
+			break;
+		case PEER_RECORDS:
+			ok = peer_is_glob(s, n);
+			break;
 		case PEER_SCOPES:
 		default:
 			ok = peer_is_scope(s, n);
@@ -142,7 +163,10 @@ peer_check_value(enum peer_key k, const char *value, char *why,
 			    peer_keys[k], k == PEER_UID || k == PEER_GID ?
 			    "want a decimal id" : k == PEER_EXE ?
 			    "want an absolute path" : k == PEER_SCOPES ?
-			    "want scope names" : "want a user or group name");
+			    "want scope names" : k == PEER_OPS ?
+			    "want operations: " PROTO_ADMIN_OPS_TEXT :
+			    k == PEER_RECORDS ? "want record names or globs" :
+			    "want a user or group name");
 			return CV_E_INVALID;
 		}
 	}
@@ -169,7 +193,8 @@ peer_rule_parse(struct peer_rule *rule, const char *const *args, size_t n,
 				break;
 		if (k == PEER_KEYS) {
 			cv_why(why, whylen, "peer: unknown argument '%.*s' "
-			    "(want uid=, user=, gid=, group=, exe= or scopes=)",
+			    "(want uid=, user=, gid=, group=, exe=, scopes=, ops= "
+			    "or records=)",
 			    (int)(klen > 0 && klen < 32 ? klen : 32), args[i]);
 			return CV_E_INVALID;
 		}
@@ -189,6 +214,8 @@ peer_rule_parse(struct peer_rule *rule, const char *const *args, size_t n,
 	rule->group = vals[PEER_GROUP];
 	rule->exe = vals[PEER_EXE];
 	rule->scopes = vals[PEER_SCOPES];
+	rule->ops = vals[PEER_OPS];
+	rule->records = vals[PEER_RECORDS];
 	return 0;
 }
 
@@ -313,10 +340,47 @@ peer_match_scopes(const char *list, const char *want, char *why,
 	return 1;
 }
 
+/* Whether the operation asked for is one of list's. */
+static int
+peer_match_op(const char *list, const char *op)
+{
+	const char *cur = list, *s;
+	size_t n;
+
+	if (op == NULL)
+		return 0; /* a token request: ops= lines are for admin */
+	while (peer_next(&cur, ',', &s, &n))
+		if (n == strlen(op) && memcmp(s, op, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether the record asked about matches one of list's globs. */
+static int
+peer_match_record(const char *list, const char *record)
+{
+	char glob[CV_NAME_MAX + 1];
+	const char *cur = list, *s;
+	size_t n;
+
+	if (record == NULL || record[0] == '\0')
+		return 0; /* an operation on no one record */
+	while (peer_next(&cur, ',', &s, &n)) {
+		if (n > CV_NAME_MAX)
+			continue; /* validated at parse time */
+		memcpy(glob, s, n);
+		glob[n] = '\0';
+		if (fnmatch(glob, record, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 enum proto_result
 peer_rule_match(const struct peer_rule *rule, const struct peer_ident *id,
-    const char *scope, char *why, size_t whylen)
+    const struct peer_ask *ask, char *why, size_t whylen)
 {
+	const char *scope = ask != NULL ? ask->scope : NULL;
 	int m;
 
 	if (why != NULL && whylen > 0)
@@ -344,6 +408,19 @@ peer_rule_match(const struct peer_rule *rule, const struct peer_ident *id,
 	    !peer_match_scopes(rule->scopes, scope != NULL ? scope : "", why,
 	    whylen))
 		return PROTO_FAIL;
+	if (rule->ops != NULL &&
+	    !peer_match_op(rule->ops, ask != NULL ? ask->op : NULL)) {
+		cv_why(why, whylen, "peer: operation '%s' not in ops=",
+		    ask != NULL && ask->op != NULL ? ask->op : "token");
+		return PROTO_FAIL;
+	}
+	if (rule->records != NULL &&
+	    !peer_match_record(rule->records, ask != NULL ? ask->record :
+	    NULL)) {
+		cv_why(why, whylen, "peer: record '%s' not in records=",
+		    ask != NULL && ask->record != NULL ? ask->record : "");
+		return PROTO_FAIL;
+	}
 	/* Name lookups last: they are the slow ones. */
 	if (rule->user != NULL &&
 	    (m = peer_match_names(rule->user, id, 0)) != 1) {

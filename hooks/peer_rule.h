@@ -24,6 +24,19 @@ struct peer_rule {
 	const char *group;  /* group=NAME[,NAME...]  primary or supplementary */
 	const char *exe;    /* exe=/abs/path[,...]  the peer's executable */
 	const char *scopes; /* scopes=S1[,S2...]  allowed requested scopes */
+	const char *ops;    /* ops=OP[,OP...]  admin operations (proto.h) */
+	const char *records; /* records=GLOB[,GLOB...]  the record operated on */
+};
+
+/*
+ * What the peer asks for: a token's scopes (op NULL), or an admin
+ * operation (proto_admin_op_parse()) on record (NULL or "" when the
+ * operation names none).
+ */
+struct peer_ask {
+	const char *scope;
+	const char *op;
+	const char *record;
 };
 
 /*
@@ -41,17 +54,20 @@ int peer_rule_parse(struct peer_rule *rule, const char *const *args,
  * Match a peer against a rule: every argument given must match, and an
  * argument matches when any of its alternatives does.  user= and group=
  * are looked up with getpwnam_r()/getgrnam_r() at each call (a name that
- * does not exist matches nobody).  scope is the requested scope list,
- * space-separated; scopes= requires each of them to be one of the
- * allowed values (an empty request always passes).  id NULL (no peer)
- * never matches.
+ * does not exist matches nobody).  ask->scope is the requested scope
+ * list, space-separated; scopes= requires each of them to be one of the
+ * allowed values (an empty request always passes).  ops= matches an
+ * admin operation only (never a token request), records= a record name
+ * (fnmatch(3) globs, no flags) only (never an operation on no one record,
+ * such as list).  id NULL (no peer) never matches; ask NULL asks nothing.
  *
  * Returns PROTO_SUCCESS on a match, PROTO_FAIL on a mismatch and
  * PROTO_ERROR when a lookup failed; why says which argument did not match
  * (for the log, never for the peer).  Thread-safe.
  */
-enum proto_result peer_rule_match(const struct peer_rule *rule, const struct peer_ident *id,
-    const char *scope, char *why, size_t whylen)
+enum proto_result peer_rule_match(const struct peer_rule *rule,
+    const struct peer_ident *id, const struct peer_ask *ask, char *why,
+    size_t whylen)
     __attribute__((warn_unused_result));
 
 #endif

@@ -23,6 +23,8 @@
 #endif
 
 #define POLICY_BUCKETS 256
+/* The admin stack's name in the table: no record is called this. */
+#define POLICY_ADMIN_NAME "(admin)"
 
 struct policy_stack {
 	struct policy_stack *next; /* hash chain, while kept */
@@ -168,8 +170,12 @@ policy_load(const struct policy *p, const char *name)
 		return NULL;
 	s->refs = 1;
 	(void)snprintf(s->name, sizeof(s->name), "%s", name);
-	r = stack_load(p->hooksdir, name, p->owner, &s->st, s->problem,
-	    sizeof(s->problem));
+	if (strcmp(name, POLICY_ADMIN_NAME) == 0)
+		r = stack_load_admin(p->hooksdir, p->owner, &s->st, s->problem,
+		    sizeof(s->problem));
+	else
+		r = stack_load(p->hooksdir, name, p->owner, &s->st, s->problem,
+		    sizeof(s->problem));
 	if (r == CV_E_NOTFOUND) {
 		/* No file, or no hooks.d at all: "no stack, no rule". */
 		s->problem[0] = '\0';
@@ -289,30 +295,40 @@ policy_log(void *arg, const struct stack_entry *e, enum proto_result r,
 	    hook_stderr[0] != '\0' ? "; stderr: " : "", hook_stderr);
 }
 
-/* Run phase of st; *fault is how the deciding module went wrong. */
+/* Run phase of st with ctx (its policy fields are filled in here);
+ * *fault is how the deciding module went wrong. */
+static void
+policy_eval_ctx(const struct policy *p, const struct stack *st,
+    enum proto_phase phase, struct runner_ctx *ctx, struct stack_verdict *v,
+    enum runner_fault *fault)
+{
+	struct policy_run run;
+
+	memset(&run, 0, sizeof(run));
+	run.st = st;
+	ctx->owner = p->owner;
+	ctx->timeout_ms = p->timeout_ms;
+	ctx->log = policy_log;
+	ctx->fault = policy_note_fault;
+	ctx->arg = &run;
+	runner_run(st, phase, ctx, v);
+	*fault = v->decisive < st->n ? run.fault[v->decisive] :
+	    RUNNER_FAULT_NONE;
+}
+
 static void
 policy_eval(const struct policy *p, const struct stack *st,
     enum proto_phase phase, const struct peer_ident *peer, const char *scope,
     const struct secbuf *request, struct stack_verdict *v,
     enum runner_fault *fault)
 {
-	struct policy_run run;
 	struct runner_ctx ctx;
 
-	memset(&run, 0, sizeof(run));
-	run.st = st;
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.owner = p->owner;
-	ctx.timeout_ms = p->timeout_ms;
 	ctx.request = request;
 	ctx.peer = peer;
 	ctx.scope = scope;
-	ctx.log = policy_log;
-	ctx.fault = policy_note_fault;
-	ctx.arg = &run;
-	runner_run(st, phase, &ctx, v);
-	*fault = v->decisive < st->n ? run.fault[v->decisive] :
-	    RUNNER_FAULT_NONE;
+	policy_eval_ctx(p, st, phase, &ctx, v, fault);
 }
 
 void
@@ -348,6 +364,55 @@ policy_authorize(struct policy *p, const struct policy_stack *s,
 		out->verdict = POLICY_ALLOW;
 	cv_why(out->reason, sizeof(out->reason), "%s",
 	    v.result == PROTO_SUCCESS ? "authorize stack allowed" : v.reason);
+	stack_verdict_clear(&v);
+}
+
+int
+policy_get_admin(struct policy *p, struct policy_stack **out)
+{
+	return policy_get(p, POLICY_ADMIN_NAME, 1, out);
+}
+
+void
+policy_admin(struct policy *p, const struct policy_stack *s,
+    const struct policy_admin_ask *ask, struct policy_outcome *out)
+{
+	struct stack_verdict v;
+	struct runner_ctx ctx;
+	enum runner_fault fault;
+
+	memset(out, 0, sizeof(*out));
+	out->verdict = POLICY_DENY;
+	/* The agent's own uid (and root) own the files: they may anyway. */
+	if (ask->peer->uid == p->agent_uid || ask->peer->uid == 0) {
+		out->verdict = POLICY_ALLOW;
+		cv_why(out->reason, sizeof(out->reason), "the agent's own uid%s",
+		    ask->peer->uid == 0 ? " or root" : "");
+		return;
+	}
+	if (s->unusable) {
+		cv_why(out->reason, sizeof(out->reason), "%s", s->problem);
+		return;
+	}
+	if (s->st == NULL || !stack_has_phase(s->st, PROTO_ADMIN)) {
+		cv_why(out->reason, sizeof(out->reason), "no admin rule (%s): "
+		    "only uid %lu administers", s->st == NULL ? "no "
+		    "hooks.d/admin" : "no admin line in hooks.d/admin",
+		    (unsigned long)p->agent_uid);
+		return;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.request = ask->request;
+	ctx.peer = ask->peer;
+	ctx.op = ask->op;
+	ctx.record = ask->record;
+	ctx.passphrase = ask->passphrase;
+	ctx.passphrase_arg = ask->passphrase_arg;
+	policy_eval_ctx(p, s->st, PROTO_ADMIN, &ctx, &v, &fault);
+	if (v.result == PROTO_SUCCESS)
+		out->verdict = POLICY_ALLOW;
+	cv_why(out->reason, sizeof(out->reason), "%s",
+	    v.result == PROTO_SUCCESS ? "admin stack allowed" : v.reason);
 	stack_verdict_clear(&v);
 }
 

@@ -104,6 +104,32 @@ void policy_mint(struct policy *p, const struct policy_stack *s,
     const struct peer_ident *peer, const char *scope,
     const struct secbuf *request, struct policy_outcome *out);
 
+/*
+ * The admin phase.  policy_get_admin() gives the stack of hooks.d/admin
+ * (never hooks.d/default), kept like a record's; release it with
+ * policy_put().  policy_admin() decides whether ask->peer may run
+ * ask->op (proto_admin_op_parse()) on ask->record ("" for none): the
+ * agent's own uid and root always may (they own the files); anyone else
+ * only when the admin lines of hooks.d/admin allow it ("no admin stack,
+ * only the owner").  ask->request is the encoded hook request of the
+ * admin phase (no secret); ask->passphrase answers `passphrase` lines
+ * (runner_ctx).  out is cleared on entry; POLICY_ALLOW or POLICY_DENY.
+ */
+struct stack_entry; /* hooks/stack.h */
+struct policy_admin_ask {
+	const struct peer_ident *peer;
+	const char *op;
+	const char *record;
+	const struct secbuf *request;
+	enum proto_result (*passphrase)(void *arg,
+	    const struct stack_entry *e, char *why, size_t whylen);
+	void *passphrase_arg;
+};
+int policy_get_admin(struct policy *p, struct policy_stack **out)
+    __attribute__((warn_unused_result));
+void policy_admin(struct policy *p, const struct policy_stack *s,
+    const struct policy_admin_ask *ask, struct policy_outcome *out);
+
 struct stack;          /* hooks/stack.h */
 struct stack_verdict;  /* hooks/stack.h */
 

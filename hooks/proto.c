@@ -21,7 +21,27 @@ static const char *const proto_phase_names[PROTO_PHASES] = {
 	[PROTO_ROTATE] = "rotate",
 	[PROTO_RETIRE] = "retire",
 	[PROTO_NOTIFY] = "notify",
+	[PROTO_ADMIN] = "admin",
 };
+
+static const char *const proto_admin_ops[] = {
+	"list", "show", "add", "import", "rm", "reveal", "rotate", "policy",
+	"keyslot_add", "keyslot_remove", "keyslot_list", "rekey", "audit",
+	"check", "backup",
+};
+
+const char *
+proto_admin_op_parse(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(proto_admin_ops) / sizeof(proto_admin_ops[0]);
+	    i++)
+		if (strlen(proto_admin_ops[i]) == n &&
+		    memcmp(proto_admin_ops[i], s, n) == 0)
+			return proto_admin_ops[i];
+	return NULL;
+}
 
 static const struct {
 	const char *name;
@@ -283,6 +303,10 @@ proto_request_encode(const struct proto_request *req, struct secbuf **out)
 		goto out;
 	if ((req->retire_client_id != NULL) && req->phase != PROTO_RETIRE)
 		goto out;
+	if ((req->admin_op != NULL) != (req->phase == PROTO_ADMIN) ||
+	    (req->admin_op != NULL && proto_admin_op_parse(req->admin_op,
+	    strlen(req->admin_op)) == NULL))
+		goto out;
 	if ((req->event != NULL) != (req->phase == PROTO_NOTIFY) ||
 	    (req->event != NULL && strnlen(req->event, CV_EVENT_MAX + 1) >
 	    CV_EVENT_MAX))
@@ -312,6 +336,7 @@ proto_request_encode(const struct proto_request *req, struct secbuf **out)
 	if ((r = proto_set_str(o, "scope", req->scope)) != 0 ||
 	    (req->peer != NULL && (r = proto_add_peer(o, req->peer)) != 0) ||
 	    (r = proto_set_str(o, "event", req->event)) != 0 ||
+	    (r = proto_set_str(o, "operation", req->admin_op)) != 0 ||
 	    (r = proto_add_rotation(o, req)) != 0)
 		goto out;
 	if (json_dump_callback(o, proto_dump_cb, sb, JSON_COMPACT) != 0 ||

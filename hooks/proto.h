@@ -27,8 +27,9 @@ enum proto_phase {
 	PROTO_ROTATE,
 	PROTO_RETIRE,
 	PROTO_NOTIFY,
+	PROTO_ADMIN,   /* may this peer run this operation (hooks.d/admin) */
 };
-#define PROTO_PHASES 5
+#define PROTO_PHASES 6
 
 /* "authorize", ...; a static string, or NULL for a value out of range. */
 const char *proto_phase_name(enum proto_phase phase);
@@ -36,6 +37,19 @@ const char *proto_phase_name(enum proto_phase phase);
 /* The phase named by the first n bytes of s; 0 or CV_E_INVALID. */
 int proto_phase_parse(const char *s, size_t n, enum proto_phase *out)
     __attribute__((warn_unused_result));
+
+/*
+ * The operations of the admin phase: what a member may be allowed to do
+ * to the vault through the agent (DESIGN.md section 9).  A stack's ops=
+ * names them; a hook of the admin phase gets the one asked for.
+ */
+#define PROTO_ADMIN_OPS_TEXT "list, show, add, import, rm, reveal, " \
+	"rotate, policy, keyslot_add, keyslot_remove, keyslot_list, rekey, " \
+	"audit, check, backup"
+
+/* The operation named by the first n bytes of s (a static string), or
+ * NULL when there is none. */
+const char *proto_admin_op_parse(const char *s, size_t n);
 
 /* Whether a successful module of this phase must print a reply (mint, rotate). */
 int proto_phase_has_reply(enum proto_phase phase);
@@ -81,6 +95,9 @@ struct proto_record {
  * provider's API clients (minted from the record named by `admin=`).
  * client_name, new_generation: rotate only, the new client to create.
  * retire_client_id: retire only, the old client to delete.
+ * admin_op: admin only (and required there), the operation asked for
+ * (proto_admin_op_parse()); record then carries only the name of the
+ * record it is on ("" when none): {"operation": OP, "record": {"name"}}.
  */
 struct proto_request {
 	enum proto_phase phase;
@@ -93,6 +110,7 @@ struct proto_request {
 	const char *client_name;
 	uint64_t new_generation;
 	const char *retire_client_id;
+	const char *admin_op;
 };
 
 /*

@@ -118,10 +118,17 @@ runner_one(void *arg, const struct stack_entry *e, struct secbuf **reply,
 
 	*reply = NULL;
 	memset(&res, 0, sizeof(res));
-	if (e->module == STACK_MODULE_PEER)
-		r = peer_rule_match(&e->peer, ctx->peer, ctx->scope, why,
-		    whylen);
-	else
+	if (e->module == STACK_MODULE_PEER) {
+		struct peer_ask ask = { ctx->scope, ctx->op, ctx->record };
+
+		r = peer_rule_match(&e->peer, ctx->peer, &ask, why, whylen);
+	} else if (e->module == STACK_MODULE_PASSPHRASE) {
+		r = PROTO_FAIL;
+		if (ctx->passphrase != NULL)
+			r = ctx->passphrase(ctx->passphrase_arg, e, why, whylen);
+		else
+			cv_why(why, whylen, "passphrase: nobody to ask");
+	} else
 		r = runner_exec(a, e, &res, reply, why, whylen);
 	if (ctx->log != NULL) {
 		(void)snprintf(msg, sizeof(msg), "%s %s %s: %s%s%s",

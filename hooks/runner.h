@@ -28,6 +28,16 @@ struct runner_ctx {
 	const struct secbuf *request;  /* proto_request_encode() for this phase */
 	const struct peer_ident *peer; /* for `peer`; NULL: it fails */
 	const char *scope;             /* effective requested scopes, for `peer` */
+	const char *op;                /* admin: the operation asked for */
+	const char *record;            /* admin: the record it is on, or "" */
+	/*
+	 * `passphrase` lines (admin): whether the peer proved the passphrase
+	 * of its keyslot as e->pass says; NULL: they fail.  Called on the
+	 * runner's thread; why says what failed (never the passphrase).
+	 */
+	enum proto_result (*passphrase)(void *arg, const struct stack_entry *e,
+	    char *why, size_t whylen);
+	void *passphrase_arg;
 	/*
 	 * Optional: called once per module run with a one-line summary
 	 * (phase, control, module, result, reason; never a secret) and the
@@ -46,7 +56,8 @@ struct runner_ctx {
 
 /*
  * stack_eval() with real modules: `peer` runs peer_rule_match(),
- * executables run through exec_run() with their pin.  For mint and rotate
+ * `passphrase` asks ctx->passphrase, executables run through exec_run()
+ * with their pin.  For mint and rotate
  * a successful module's stdout must decode as a mint or rotate reply, or
  * the module counts as PROTO_ERROR; a successful verdict without a reply
  * becomes PROTO_ERROR.  For other phases stdout is discarded.  A failing

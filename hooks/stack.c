@@ -121,6 +121,51 @@ stack_tokenize(char *line, size_t len, char **tok, size_t *ntok,
 	return 0;
 }
 
+/*
+ * The arguments of the built-in `passphrase` module (admin lines only):
+ * timestamp=SEC, how long a proof holds (default STACK_PASSPHRASE_TS_S,
+ * at most a day; 0 asks every time), and keyslot=user (the default: the
+ * keyslot named after the peer's user) or keyslot=any.
+ */
+static int
+stack_parse_passphrase(struct stack_entry *e, char *why, size_t whylen)
+{
+	unsigned long v;
+	char *end;
+	size_t i;
+
+	e->pass.timestamp_s = STACK_PASSPHRASE_TS_S;
+	e->pass.any_keyslot = 0;
+	if (e->phase != PROTO_ADMIN) {
+		cv_why(why, whylen, "passphrase: for admin lines only");
+		return CV_E_INVALID;
+	}
+	for (i = 0; i < e->nargs; i++) {
+		if (strncmp(e->args[i], "timestamp=", 10) == 0) {
+			errno = 0;
+			v = strtoul(e->args[i] + 10, &end, 10);
+			if (e->args[i][10] < '0' || e->args[i][10] > '9' ||
+			    *end != '\0' || errno != 0 ||
+			    v > STACK_PASSPHRASE_TS_MAX_S) {
+				cv_why(why, whylen, "passphrase: bad "
+				    "timestamp= (want 0..%u seconds)",
+				    (unsigned)STACK_PASSPHRASE_TS_MAX_S);
+				return CV_E_INVALID;
+			}
+			e->pass.timestamp_s = (unsigned)v;
+		} else if (strcmp(e->args[i], "keyslot=user") == 0) {
+			e->pass.any_keyslot = 0;
+		} else if (strcmp(e->args[i], "keyslot=any") == 0) {
+			e->pass.any_keyslot = 1;
+		} else {
+			cv_why(why, whylen, "passphrase: unknown argument "
+			    "(want timestamp=SEC or keyslot=user|any)");
+			return CV_E_INVALID;
+		}
+	}
+	return 0;
+}
+
 /* Fill e from the tokens of one non-empty line. */
 static int
 stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
@@ -140,7 +185,8 @@ stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
 	}
 	if (proto_phase_parse(tok[0], strlen(tok[0]), &e->phase) != 0) {
 		cv_why(why, whylen, "%s:%u: unknown phase '%s' (want "
-		    "authorize, mint, rotate, retire or notify)", file, lineno,
+		    "authorize, mint, rotate, retire, notify or admin)", file,
+		    lineno,
 		    stack_quote(tok[0], q, sizeof(q)));
 		return CV_E_INVALID;
 	}
@@ -157,12 +203,14 @@ stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
 	e->path = tok[2];
 	if (strcmp(tok[2], "peer") == 0) {
 		e->module = STACK_MODULE_PEER;
+	} else if (strcmp(tok[2], "passphrase") == 0) {
+		e->module = STACK_MODULE_PASSPHRASE;
 	} else if (tok[2][0] == '/') {
 		e->module = STACK_MODULE_EXEC;
 	} else {
 		cv_why(why, whylen, "%s:%u: module '%s' is neither a "
-		    "built-in (peer) nor an absolute path", file, lineno,
-		    stack_quote(tok[2], q, sizeof(q)));
+		    "built-in (peer, passphrase) nor an absolute path", file,
+		    lineno, stack_quote(tok[2], q, sizeof(q)));
 		return CV_E_INVALID;
 	}
 	if (ntok > 3 && strncmp(tok[3], "sha256=", 7) == 0) {
@@ -193,6 +241,17 @@ stack_parse_entry(struct stack_entry *e, char **tok, size_t ntok,
 	if (e->module == STACK_MODULE_PEER &&
 	    peer_rule_parse(&e->peer, e->args, e->nargs, reason,
 	    sizeof(reason)) != 0) {
+		cv_why(why, whylen, "%s:%u: %s", file, lineno, reason);
+		return CV_E_INVALID;
+	}
+	if (e->module == STACK_MODULE_PEER && e->phase != PROTO_ADMIN &&
+	    (e->peer.ops != NULL || e->peer.records != NULL)) {
+		cv_why(why, whylen, "%s:%u: ops= and records= are for admin "
+		    "lines", file, lineno);
+		return CV_E_INVALID;
+	}
+	if (e->module == STACK_MODULE_PASSPHRASE &&
+	    stack_parse_passphrase(e, reason, sizeof(reason)) != 0) {
 		cv_why(why, whylen, "%s:%u: %s", file, lineno, reason);
 		return CV_E_INVALID;
 	}
@@ -340,23 +399,18 @@ stack_read_fd(int fd, uid_t owner, const char *label, char *buf,
 	return 0;
 }
 
-int
-stack_load(const char *hooksdir, const char *record, uid_t owner,
-    struct stack **out, char *why, size_t whylen)
+/* Load hooksdir/name (else hooksdir/default, with fallback). */
+static int
+stack_load_named(const char *hooksdir, char name[STACK_FILE_NAME_MAX + 1],
+    int fallback, uid_t owner, struct stack **out, char *why, size_t whylen)
 {
-	char name[STACK_FILE_NAME_MAX + 1], label[CV_PATH_MAX + 16];
+	char label[CV_PATH_MAX + 16];
 	char reason[CV_HOOK_REASON_MAX], eb[128], *buf = NULL;
 	struct exec_checked chk;
 	struct stat st;
 	size_t len = 0;
 	int dfd = -1, fd = -1, r, e;
 
-	*out = NULL;
-	cv_why(why, whylen, "%s", "");
-	if (stack_file_name(record, name, sizeof(name)) != 0) {
-		cv_why(why, whylen, "record name cannot name a stack file");
-		return CV_E_INVALID;
-	}
 	if ((r = exec_path_check(hooksdir, owner, EXEC_PATH_DIR, &chk, reason,
 	    sizeof(reason))) != 0) {
 		cv_why(why, whylen, "hooks directory '%s' %s: %s", hooksdir,
@@ -374,7 +428,7 @@ stack_load(const char *hooksdir, const char *record, uid_t owner,
 	/* O_NONBLOCK: a FIFO planted here must not hang us (fstat rejects it). */
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
 	    O_NOCTTY);
-	if (fd < 0 && errno == ENOENT) {
+	if (fd < 0 && errno == ENOENT && fallback) {
 		memcpy(name, "default", sizeof("default"));
 		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 		    O_NONBLOCK | O_NOCTTY);
@@ -402,6 +456,32 @@ out:
 	if (dfd >= 0)
 		(void)close(dfd);
 	return r;
+}
+
+int
+stack_load(const char *hooksdir, const char *record, uid_t owner,
+    struct stack **out, char *why, size_t whylen)
+{
+	char name[STACK_FILE_NAME_MAX + 1];
+
+	*out = NULL;
+	cv_why(why, whylen, "%s", "");
+	if (stack_file_name(record, name, sizeof(name)) != 0) {
+		cv_why(why, whylen, "record name cannot name a stack file");
+		return CV_E_INVALID;
+	}
+	return stack_load_named(hooksdir, name, 1, owner, out, why, whylen);
+}
+
+int
+stack_load_admin(const char *hooksdir, uid_t owner, struct stack **out,
+    char *why, size_t whylen)
+{
+	char name[STACK_FILE_NAME_MAX + 1] = "admin";
+
+	*out = NULL;
+	cv_why(why, whylen, "%s", "");
+	return stack_load_named(hooksdir, name, 0, owner, out, why, whylen);
 }
 
 /* ---- evaluation ------------------------------------------------------- */

@@ -25,7 +25,18 @@ const char *stack_control_name(enum stack_control c);
 
 enum stack_module {
 	STACK_MODULE_EXEC = 0, /* an executable at an absolute path */
-	STACK_MODULE_PEER,     /* the built-in `peer` (hooks/peer.h) */
+	STACK_MODULE_PEER,     /* the built-in `peer` (hooks/peer_rule.h) */
+	STACK_MODULE_PASSPHRASE, /* the built-in `passphrase` (admin lines):
+	                            the peer proves its keyslot's passphrase */
+};
+
+#define STACK_PASSPHRASE_TS_S 300      /* a proof holds this long... */
+#define STACK_PASSPHRASE_TS_MAX_S 86400 /* ...at most a day */
+
+/* The arguments of a `passphrase` line. */
+struct stack_passphrase {
+	unsigned timestamp_s; /* a proof holds this long; 0: every time */
+	int any_keyslot;      /* else the keyslot named after the peer's user */
 };
 
 /*
@@ -43,6 +54,7 @@ struct stack_entry {
 	int pinned;
 	unsigned char sha256[EXEC_SHA256_BYTES];
 	struct peer_rule peer; /* module == STACK_MODULE_PEER */
+	struct stack_passphrase pass; /* module == STACK_MODULE_PASSPHRASE */
 };
 
 /* A parsed stack file.  Allocated by stack_parse()/stack_load(). */
@@ -88,6 +100,13 @@ int stack_parse(const char *text, size_t len, const char *file,
 int stack_load(const char *hooksdir, const char *record, uid_t owner,
     struct stack **out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
+
+/*
+ * Load hooksdir/admin, the stack of the admin phase, with the checks of
+ * stack_load() but never hooksdir/default.  Same returns.
+ */
+int stack_load_admin(const char *hooksdir, uid_t owner, struct stack **out,
+    char *why, size_t whylen) __attribute__((warn_unused_result));
 
 /* Free *stp and set it to NULL; accepts NULL and *stp NULL. */
 void stack_free(struct stack **stp);

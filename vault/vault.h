@@ -159,6 +159,16 @@ int vault_keyslot_list(struct vault *v,
 int vault_keyslot_add(struct vault *v, enum keyslot_kind kind,
     const char *label, const struct kdf_params *kdf, const void *secret,
     size_t len) __attribute__((warn_unused_result));
+/*
+ * Whether secret opens keyslot label (of kind) of the unlocked vault v:
+ * the proof that whoever asks knows that keyslot's passphrase.  One
+ * Argon2id; the keys of v are not changed.  0, CV_E_AUTH (wrong secret,
+ * or no such keyslot of that kind), CV_E_INTEGRITY (the keyslot is not
+ * the committed one), CV_E_LOCKED.
+ */
+int vault_keyslot_verify(struct vault *v, const char *label,
+    enum keyslot_kind kind, const void *secret, size_t len)
+    __attribute__((warn_unused_result));
 /* Refuses (CV_E_REFUSED) to remove the last slot. */
 int vault_keyslot_remove(struct vault *v, const char *label)
     __attribute__((warn_unused_result));

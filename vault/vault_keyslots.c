@@ -70,6 +70,78 @@ vault_keyslot_list(struct vault *v,
 	return vault_txn(v, 0, vault_slot_list_txn, &c);
 }
 
+struct slot_verify_ctx {
+	struct vault *v;
+	const char *label;
+	struct keyslot ks;
+	const unsigned char *vmk; /* the VMK the secret opened */
+	int same;
+};
+
+/* The keyslot as committed (a keyslot put back proves nothing). */
+static int
+vault_slot_verify_get_txn(struct store_txn *t, void *arg)
+{
+	struct slot_verify_ctx *c = arg;
+	unsigned char enc[KEYSLOT_ENCODED_MAX];
+	char key[CV_LABEL_MAX + 8];
+	size_t n;
+	int rc;
+
+	vault_slot_key(c->label, key, sizeof(key));
+	rc = store_get(t, STORE_META, key, strlen(key), enc, sizeof(enc), &n);
+	if (rc != 0)
+		return rc == CV_E_NOTFOUND ? CV_E_AUTH : rc;
+	if (c->v->have_head && (rc = state_verify_slot(t, c->v->head,
+	    c->label, enc, n, c->v->detail, sizeof(c->v->detail))) != 0)
+		return rc;
+	return keyslot_decode(enc, n, &c->ks) == 0 ? 0 : CV_E_INTEGRITY;
+}
+
+static int
+vault_slot_verify_same_txn(struct store_txn *t, void *arg)
+{
+	struct slot_verify_ctx *c = arg;
+
+	(void)t;
+	c->same = sodium_memcmp(c->vmk, c->v->keys->vmk, KEYSLOT_VMK_BYTES) ==
+	    0;
+	return 0;
+}
+
+int
+vault_keyslot_verify(struct vault *v, const char *label,
+    enum keyslot_kind kind, const void *secret, size_t len)
+{
+	struct slot_verify_ctx c;
+	struct secbuf *vmk = NULL;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.v = v;
+	c.label = label;
+	if (!keyslot_label_is_valid(label))
+		return CV_E_AUTH;
+	if ((rc = vault_txn(v, VAULT_TXN_KEYS, vault_slot_verify_get_txn,
+	    &c)) != 0)
+		return rc;
+	if (c.ks.kind != kind)
+		return CV_E_AUTH;
+	if ((vmk = secbuf_new(KEYSLOT_VMK_BYTES)) == NULL)
+		return CV_E_NOMEM;
+	/* The slow part (Argon2id) outside any transaction. */
+	rc = keyslot_unlock(&c.ks, secret, len, v->vault_id, vmk->data);
+	if (rc == 0) {
+		c.vmk = vmk->data;
+		rc = vault_txn(v, VAULT_TXN_KEYS, vault_slot_verify_same_txn,
+		    &c);
+		if (rc == 0 && !c.same)
+			rc = CV_E_AUTH; /* a slot of another vault's VMK */
+	}
+	secbuf_free(&vmk);
+	return rc;
+}
+
 /* Before a keyslot is added or removed: the commitments are the vault's,
  * so that no change commits a keyslot put back. */
 static int

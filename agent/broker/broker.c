@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/broker/admin.h"
 #include "agent/broker/audit_queue.h"
 #include "agent/broker/token.h"
 #include "agent/jobs/guard.h"
@@ -32,26 +33,34 @@ struct broker {
 	struct audit_queue *audit; /* likewise */
 	struct sessions *sessions;
 	struct token *token;
+	struct admin *admin;
 	struct sweep sweep;
 	struct broker_opts opts;
 	uid_t uid; /* the agent's */
 	unsigned threads; /* hook workers; 0 when locked at start */
 };
 
-static int broker_op_token(struct broker *b, struct session *s,
-    int64_t now_ms, int64_t now_s);
-static int broker_op_lock(struct broker *b, struct session *s,
-    int64_t now_ms, int64_t now_s);
+/* What a handler gets: the request's session, its body, the clocks. */
+struct broker_call {
+	struct session *s;
+	const unsigned char *body;
+	size_t len;
+	int64_t now_ms, now_s;
+};
+
+static int broker_op_token(struct broker *b, const struct broker_call *c);
+static int broker_op_lock(struct broker *b, const struct broker_call *c);
+static int broker_op_admin(struct broker *b, const struct broker_call *c);
 
 /* The dispatch table (ssh monitor.c): one row per request type. */
 static const struct broker_handler {
 	enum wire_op type;
 	unsigned flags;
-	int (*fn)(struct broker *b, struct session *s, int64_t now_ms,
-	    int64_t now_s);
+	int (*fn)(struct broker *b, const struct broker_call *c);
 } broker_handlers[] = {
 	{ WIRE_OP_TOKEN, BROKER_F_UNLOCKED, broker_op_token },
 	{ WIRE_OP_LOCK, BROKER_F_OWNER, broker_op_lock },
+	{ WIRE_OP_ADMIN, BROKER_F_UNLOCKED, broker_op_admin },
 };
 
 /*
@@ -124,7 +133,9 @@ broker_new(struct vault *v, const struct broker_opts *o, struct broker **out)
 	}
 	if ((r = sessions_new(&b->sessions)) != 0 ||
 	    (r = token_new(b->guard, b->policy, b->pool, b->audit,
-	    b->sessions, &b->token)) != 0)
+	    b->sessions, &b->token)) != 0 ||
+	    (r = admin_new(b->guard, b->policy, b->pool, b->audit,
+	    b->sessions, &b->admin)) != 0)
 		goto out;
 	*out = b;
 	b = NULL; /* transferred */
@@ -147,6 +158,7 @@ broker_free(struct broker **bp)
 	/* Nothing a hook started stays behind the agent. */
 	reap_orphans(CV_HOOK_REAP_MS);
 	audit_queue_free(&b->audit);
+	admin_free(&b->admin);
 	token_free(&b->token);
 	sessions_free(&b->sessions);
 	policy_free(&b->policy);
@@ -206,25 +218,27 @@ broker_is_owner(const struct broker *b, const struct session *s)
 }
 
 static int
-broker_op_token(struct broker *b, struct session *s, int64_t now_ms,
-    int64_t now_s)
+broker_op_token(struct broker *b, const struct broker_call *c)
 {
-	return token_op(b->token, s, &s->req, now_ms, now_s);
+	return token_op(b->token, c->s, &c->s->req, c->now_ms, c->now_s);
 }
 
 static int
-broker_op_lock(struct broker *b, struct session *s, int64_t now_ms,
-    int64_t now_s)
+broker_op_lock(struct broker *b, const struct broker_call *c)
 {
 	char why[CV_AUDIT_FIELD_MAX + 1];
 
-	(void)now_ms;
-	(void)now_s;
 	(void)snprintf(why, sizeof(why), "credvault lock from %.*s",
-	    CV_AUDIT_FIELD_MAX - 24, s->actor);
+	    CV_AUDIT_FIELD_MAX - 24, c->s->actor);
 	broker_lock(b, why);
-	session_reply(s, WIRE_OK, NULL);
+	session_reply(c->s, WIRE_OK, NULL);
 	return 0;
+}
+
+static int
+broker_op_admin(struct broker *b, const struct broker_call *c)
+{
+	return admin_op(b->admin, c->s, c->body, c->len);
 }
 
 int
@@ -232,6 +246,7 @@ broker_handle(struct broker *b, struct session *s, const unsigned char *body,
     size_t len, const unsigned char **reply, size_t *replylen)
 {
 	const struct broker_handler *h = NULL;
+	struct broker_call call;
 	char why[256];
 	size_t i;
 	int r, out = 0;
@@ -269,7 +284,12 @@ broker_handle(struct broker *b, struct session *s, const unsigned char *body,
 		session_reply(s, WIRE_LOCKED, NULL);
 		goto out;
 	}
-	out = h->fn(b, s, hookrun_now_ms(), (int64_t)time(NULL));
+	call.s = s;
+	call.body = body;
+	call.len = len;
+	call.now_ms = hookrun_now_ms();
+	call.now_s = (int64_t)time(NULL);
+	out = h->fn(b, &call);
 out:
 	if (out == 0) {
 		s->sending = 1;
@@ -342,6 +362,8 @@ broker_lock(struct broker *b, const char *why)
 	guard_lock(b->guard, &e);
 	if (b->token != NULL)
 		token_clear(b->token);
+	if (b->admin != NULL)
+		admin_lock(b->admin);
 	for (i = 0; b->sessions != NULL && i < CV_AGENT_CLIENTS_MAX; i++) {
 		if ((s = sessions_at(b->sessions, i)) == NULL)
 			continue;

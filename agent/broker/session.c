@@ -95,6 +95,7 @@ session_free(struct sessions *t, struct session **sp)
 		abort(); /* the token service releases it first */
 	t->slots[s->slot] = NULL;
 	t->free_slots[t->nfree++] = s->slot;
+	secbuf_free(&s->big);
 	/* Keep the locked reply buffer for the next client, wiped. */
 	secbuf_reset(s->out);
 	if (t->nspare < SESSIONS_SPARE_MAX)
@@ -137,7 +138,9 @@ session_decode(struct session *s, const unsigned char *body, size_t len,
 	r = wire_request_decode(body, len, &s->req, why, whylen);
 	if (r == 0 && (r = session_check_request(s)) != 0)
 		(void)snprintf(why, whylen, "bad record name or scope");
-	if (r == 0 && len <= sizeof(s->memo_req)) {
+	/* Token requests only: an admin request may carry a secret. */
+	if (r == 0 && s->req.op == WIRE_OP_TOKEN &&
+	    len <= sizeof(s->memo_req)) {
 		memcpy(s->memo_req, body, len);
 		s->memo_len = len;
 	}
@@ -198,9 +201,33 @@ session_forget_reply(struct session *s)
 }
 
 void
+session_reply_json(struct session *s, const json_t *reply)
+{
+	size_t n;
+
+	s->memo_reply = 0;
+	secbuf_free(&s->big);
+	if (reply != NULL &&
+	    (s->big = secbuf_new(WIRE_HEADER_BYTES + CV_FRAME_MAX)) != NULL) {
+		n = json_dumpb(reply, (char *)s->big->data + WIRE_HEADER_BYTES,
+		    CV_FRAME_MAX, JSON_COMPACT);
+		if (n > 0 && n <= CV_FRAME_MAX) {
+			wire_header_put(s->big->data, (uint32_t)n);
+			s->big->len = WIRE_HEADER_BYTES + n;
+			return;
+		}
+		secbuf_free(&s->big);
+		session_reply(s, WIRE_FAILED, "too_large");
+		return;
+	}
+	session_reply(s, WIRE_FAILED, "internal");
+}
+
+void
 session_sent(struct session *s)
 {
 	s->sending = 0;
+	secbuf_free(&s->big);
 	/* A token reply the memo keeps stays: locked memory, the same token
 	 * the cache holds. */
 	if (!s->memo_reply)
@@ -212,7 +239,9 @@ session_complete(struct session *s)
 {
 	s->busy = 0;
 	s->sending = 1;
-	if (s->reply_fn != NULL)
+	if (s->reply_fn != NULL && s->big != NULL)
+		s->reply_fn(s->reply_arg, s->big->data, s->big->len);
+	else if (s->reply_fn != NULL)
 		s->reply_fn(s->reply_arg, s->out->data, s->out->len);
 	else
 		session_sent(s);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "agent/broker/cache.h"
 #include "client/wire.h"
 #include "crypto/secmem.h"
@@ -39,6 +41,8 @@ struct session {
 	int busy;    /* a deferred reply will come */
 	int sending; /* the reply in out is being carried */
 	struct secbuf *out; /* the reply frame, SESSION_OUT_MAX */
+	struct secbuf *big; /* an admin reply frame (up to CV_FRAME_MAX), while
+	                       it is being carried; else NULL */
 	/* The request being answered. */
 	struct wire_request req;
 	char req_scope[CV_SCOPE_MAX + 1]; /* normalised, as asked */
@@ -102,6 +106,13 @@ void session_reply_token(struct session *s, const struct cache_token *t,
  * make for t at now_s (then t's bytes are not needed). */
 int session_reply_is_memo(const struct session *s,
     const struct cache_token *t, int64_t now_s);
+
+/*
+ * An admin reply: the object reply (docs/protocol.md) as a frame in a
+ * locked buffer of its own (it may carry a secret), or "failed too_large"
+ * when it does not fit CV_FRAME_MAX.  Never fails.
+ */
+void session_reply_json(struct session *s, const json_t *reply);
 
 /* Wipe the reply s keeps for its memo, unless it is being carried. */
 void session_forget_reply(struct session *s);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "client/wire.h"
+#include "crypto/secmem.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -37,7 +38,8 @@ struct conn {
 	enum conn_state state;
 	uint32_t events; /* registered with epoll */
 	struct session *session;
-	unsigned char *in; /* CONN_IN_MAX bytes; requests carry no secrets */
+	unsigned char *in; /* CONN_IN_MAX bytes; wiped once read (an admin
+	                      request may carry a secret or a passphrase) */
 	size_t in_len;
 	const unsigned char *reply; /* the broker's, while CONN_WRITE */
 	size_t reply_len;
@@ -207,6 +209,7 @@ conn_close(struct conn *c)
 	t->slots[c->slot] = NULL;
 	conns_uid_add(t, c->uid, -1);
 	t->freed = 1;
+	secmem_wipe(c->in, CONN_IN_MAX);
 	free(c->in);
 	free(c);
 }
@@ -477,6 +480,7 @@ conn_process(struct conn *c)
 		    len, &c->reply, &c->reply_len);
 		memmove(c->in, c->in + used, c->in_len - used);
 		c->in_len -= used;
+		secmem_wipe(c->in + c->in_len, used);
 		if (r != 0) {
 			/* The broker answers later; meanwhile only a hang-up
 			 * matters (a half-close still gets its answer). */

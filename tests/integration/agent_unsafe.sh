@@ -44,7 +44,7 @@ expect_match "the log names the directory and the reason" "$T/agent.log" \
 
 expect_exit 5 "a relative hook path makes the stack unusable: denied" -- a_token rel
 expect_match "the log names the stack file, line and reason" "$T/agent.log" \
-	"record 'rel': stack file refused.*hooks.d/rel:1: module 'hooks/good' is neither a built-in \(peer\) nor an absolute path"
+	"record 'rel': stack file refused.*hooks.d/rel:1: module 'hooks/good' is neither a built-in \(peer, passphrase\) nor an absolute path"
 
 expect_exit 5 "a stack file writable by others is refused: denied" -- a_token sw
 expect_match "the log names the stack file and the reason" "$T/agent.log" \

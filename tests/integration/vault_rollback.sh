@@ -128,10 +128,11 @@ rc=$?
 [ $rc -ne 0 ] && ok "a damaged backup is refused (exit $rc)" || not_ok "a damaged backup was restored"
 [ "$(sha256sum "$VAULT/data.mdb" | cut -d' ' -f1)" = "$before" ] &&
 	ok "and nothing was replaced" || not_ok "the vault changed"
+rm -f "$T_DIR/held"
 python3 -c 'import fcntl, sys, time
-f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_SH); time.sleep(3)' "$VAULT/open.lock" &
+f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_SH); open(sys.argv[2], "w").close(); time.sleep(5)' "$VAULT/open.lock" "$T_DIR/held" &
 holder=$!
-sleep 0.3
+for _ in $(seq 1 100); do [ -e "$T_DIR/held" ] && break; sleep 0.05; done
 expect_exit 1 "restore while the vault is open elsewhere is refused" -- cv restore "$T_DIR/b1"
 expect_match "it says the vault is in use" "$T_ERR" "in use"
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null

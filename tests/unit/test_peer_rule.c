@@ -89,7 +89,9 @@ match(const char *const *args, const struct peer_ident *id, const char *scope)
 		TEST_FAIL_AT("rule does not parse: %s", why);
 		return PROTO_ERROR;
 	}
-	return peer_rule_match(&rule, id, scope, why, sizeof(why));
+	struct peer_ask ask = { scope, NULL, NULL };
+
+	return peer_rule_match(&rule, id, &ask, why, sizeof(why));
 }
 
 static void

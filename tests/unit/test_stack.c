@@ -106,8 +106,8 @@ test_parse_errors(void)
 		{ "authorize required", CV_E_INVALID, ":1: want 'phase control" },
 		{ "authorize", CV_E_INVALID, "want 'phase control" },
 		{ "authorize required hours", CV_E_INVALID,
-		    "module 'hours' is neither a built-in (peer) nor an absolute "
-		    "path" },
+		    "module 'hours' is neither a built-in (peer, passphrase) "
+		    "nor an absolute path" },
 		{ "authorize required ./hours", CV_E_INVALID, "neither" },
 		{ "mint required /x sha256=abc", CV_E_INVALID, "bad sha256 pin" },
 		{ "mint required /x sha256=00112233445566778899aabbccddeeff"

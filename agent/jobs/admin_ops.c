@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: MIT */
+/* The admin operations: one function per operation, JSON in, JSON out. */
+#include "agent/jobs/admin_ops.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hooks/proto.h"
+#include "vault/record.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/banned.h"
+
+/* What to do next after an error, per code. */
+static const char *
+admin_hint(int err)
+{
+	switch (err) {
+	case CV_E_AUTH:
+		return "check the passphrase or key file";
+	case CV_E_INTEGRITY:
+		return "the vault data was altered or damaged; run 'credvault "
+		    "check' and restore from a backup if needed";
+	case CV_E_NOSPACE:
+		return "free disk space and retry; the vault is unchanged";
+	case CV_E_NOTFOUND:
+		return "see 'credvault list'";
+	case CV_E_BUSY:
+		return "retry in a moment";
+	default:
+		return NULL;
+	}
+}
+
+static void
+admin_fail(struct admin_answer *a, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* a fails with err; the detail is the whole message. */
+static void
+admin_fail(struct admin_answer *a, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	a->err = err;
+	va_start(ap, fmt);
+	(void)vsnprintf(a->detail, sizeof(a->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* a fails with err from the vault: "cannot DOING: subject: why; hint". */
+static void
+admin_fail_vault(struct admin_answer *a, const struct vault *v, int err,
+    const char *doing)
+{
+	const char *subject = v != NULL ? vault_subject(v) : "";
+	const char *hint = admin_hint(err);
+
+	admin_fail(a, err, "cannot %s: %s%s%s%s%s", doing,
+	    subject[0] != '\0' ? subject : "", subject[0] != '\0' ? ": " : "",
+	    cv_strerror(err), hint != NULL ? "; " : "", hint != NULL ? hint :
+	    "");
+}
+
+/* ---- arguments -------------------------------------------------------- */
+
+/* Every member of args is one of allowed (a NULL-ended list). */
+static int
+admin_args_only(const json_t *args, const char *const *allowed,
+    struct admin_answer *a)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (args == NULL)
+		return 0;
+	json_object_foreach((json_t *)args, key, v) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL) {
+			admin_fail(a, CV_E_INVALID, "unknown argument '%.32s'",
+			    key);
+			return CV_E_INVALID;
+		}
+	}
+	(void)v;
+	return 0;
+}
+
+/* args' string key (at most max bytes, printable ASCII), or NULL when
+ * absent and not required. */
+static int
+admin_str(const json_t *args, const char *key, int required, size_t max,
+    const char **out, struct admin_answer *a)
+{
+	json_t *v = args != NULL ? json_object_get(args, key) : NULL;
+	const char *s;
+	size_t i, n;
+
+	*out = NULL;
+	if (v == NULL) {
+		if (!required)
+			return 0;
+		admin_fail(a, CV_E_INVALID, "missing argument '%s'", key);
+		return CV_E_INVALID;
+	}
+	if (!json_is_string(v) || (n = json_string_length(v)) > max) {
+		admin_fail(a, CV_E_INVALID, "argument '%s' is not a string of "
+		    "at most %zu bytes", key, max);
+		return CV_E_INVALID;
+	}
+	s = json_string_value(v);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f) {
+			admin_fail(a, CV_E_INVALID, "argument '%s' is not "
+			    "printable ASCII", key);
+			return CV_E_INVALID;
+		}
+	*out = s;
+	return 0;
+}
+
+static int
+admin_bool(const json_t *args, const char *key, int *out,
+    struct admin_answer *a)
+{
+	json_t *v = args != NULL ? json_object_get(args, key) : NULL;
+
+	*out = 0;
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v)) {
+		admin_fail(a, CV_E_INVALID, "argument '%s' is not a boolean",
+		    key);
+		return CV_E_INVALID;
+	}
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* The record name argument, checked. */
+static int
+admin_name(const json_t *args, const char **name, struct admin_answer *a)
+{
+	if (admin_str(args, "name", 1, CV_NAME_MAX, name, a) != 0)
+		return CV_E_INVALID;
+	if (!record_name_is_valid(*name)) {
+		admin_fail(a, CV_E_INVALID, "invalid name: use "
+		    "[a-z0-9][a-z0-9._/-]{0,127}");
+		return CV_E_INVALID;
+	}
+	return 0;
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+json_t *
+admin_record_json(const struct record *r)
+{
+	json_t *o, *gens, *g1;
+	uint32_t i;
+
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}",
+	    "name", r->name, "provider", r->provider,
+	    "project_key", r->project_key ? r->project_key : "",
+	    "client_id", record_client_id(r),
+	    "scope", r->scope ? r->scope : "",
+	    "api_url", r->api_url ? r->api_url : "",
+	    "auth_url", r->auth_url,
+	    "created_at", (json_int_t)r->created_at,
+	    "updated_at", (json_int_t)r->updated_at);
+	if (o == NULL || (gens = json_array()) == NULL ||
+	    json_object_set_new(o, "generations", gens) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	for (i = 0; i < r->ngen; i++) {
+		const struct generation *g = &r->gen[i];
+
+		g1 = json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:b,s:b,s:b}",
+		    "number", (json_int_t)g->number,
+		    "state", record_state_name(g->state),
+		    "client_id", g->client_id,
+		    "created_at", (json_int_t)g->created_at,
+		    "activated_at", (json_int_t)g->activated_at,
+		    "retired_at", (json_int_t)g->retired_at,
+		    "revealed_at", (json_int_t)g->revealed_at,
+		    "revealable", !(g->flags & GEN_F_NO_REVEAL) &&
+		    g->revealed_at == 0 && !(g->flags & GEN_F_WIPED),
+		    "no_reveal", (g->flags & GEN_F_NO_REVEAL) != 0,
+		    "secret_wiped", (g->flags & GEN_F_WIPED) != 0,
+		    "client_deleted", (g->flags & GEN_F_DELETED) != 0);
+		if (g1 == NULL || json_array_append_new(gens, g1) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	if (json_object_set_new(o, "rotation", json_pack(
+	    "{s:s,s:I,s:s,s:I,s:I,s:s}",
+	    "step", record_step_name(r->rot.step),
+	    "generation", (json_int_t)r->rot.generation,
+	    "client_name", r->rot.client_name ? r->rot.client_name : "",
+	    "started_at", (json_int_t)r->rot.started_at,
+	    "attempts", (json_int_t)r->rot.attempts,
+	    "last_error", r->rot.last_error ? r->rot.last_error : "")) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void
+admin_op_vault(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	static const char *const allowed[] = { NULL };
+
+	if (admin_args_only(args, allowed, a) != 0)
+		return;
+	a->result = json_pack("{s:s}", "path", vault_path(v));
+}
+
+static void
+admin_op_show(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	static const char *const allowed[] = { "name", NULL };
+	struct secbuf *plain = NULL;
+	const char *name;
+	struct record r;
+	int rc;
+
+	if (admin_args_only(args, allowed, a) != 0 ||
+	    admin_name(args, &name, a) != 0)
+		return;
+	if ((plain = secbuf_new(CV_RECORD_MAX)) == NULL) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "show the record");
+		return;
+	}
+	if ((rc = vault_record_get(v, name, plain, &r)) != 0)
+		admin_fail_vault(a, v, rc, "show the record");
+	else if ((a->result = admin_record_json(&r)) == NULL)
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "show the record");
+	secbuf_free(&plain);
+}
+
+/* list: every record's summary, and what could not be read. */
+struct admin_list {
+	json_t *items, *problems;
+	int err;
+};
+
+static int
+admin_list_record(const struct record *r, void *arg)
+{
+	struct admin_list *l = arg;
+	json_t *o;
+
+	o = json_pack("{s:s,s:s,s:s,s:s}", "name", r->name,
+	    "provider", r->provider,
+	    "project_key", r->project_key ? r->project_key : "",
+	    "client_id", record_client_id(r));
+	if (o == NULL || json_array_append_new(l->items, o) != 0)
+		return CV_E_NOMEM;
+	return 0;
+}
+
+static int
+admin_list_corrupt(const char *id, int err, void *arg)
+{
+	struct admin_list *l = arg;
+	char msg[160];
+
+	(void)err;
+	(void)snprintf(msg, sizeof(msg), "a sealed record (storage id "
+	    "%.16s...) fails authentication; run 'credvault check'", id);
+	return json_array_append_new(l->problems, json_string(msg)) == 0 ? 0 :
+	    CV_E_NOMEM;
+}
+
+static int
+admin_list_stale(const char *why, void *arg)
+{
+	struct admin_list *l = arg;
+	char msg[ADMIN_DETAIL_MAX];
+
+	(void)snprintf(msg, sizeof(msg), "the vault is inconsistent: %s; run "
+	    "'credvault check'", why);
+	return json_array_append_new(l->problems, json_string(msg)) == 0 ? 0 :
+	    CV_E_NOMEM;
+}
+
+static int
+admin_list_cmp(const void *x, const void *y)
+{
+	return strcmp(json_string_value(json_object_get(*(json_t *const *)x,
+	    "name")), json_string_value(json_object_get(*(json_t *const *)y,
+	    "name")));
+}
+
+static void
+admin_op_list(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	static const char *const allowed[] = { NULL };
+	struct admin_list l = { json_array(), json_array(), 0 };
+	struct vault_visitor vis = { admin_list_record, admin_list_corrupt, &l,
+		admin_list_stale };
+	json_t **items = NULL, *sorted = NULL;
+	size_t i, n;
+	int rc;
+
+	if (admin_args_only(args, allowed, a) != 0)
+		goto out;
+	if (l.items == NULL || l.problems == NULL) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "list the records");
+		goto out;
+	}
+	if ((rc = vault_record_foreach(v, &vis)) != 0) {
+		admin_fail_vault(a, v, rc, "list the records");
+		goto out;
+	}
+	/* Sorted by name, as people read a list. */
+	n = json_array_size(l.items);
+	if ((items = calloc(n + 1, sizeof(*items))) == NULL ||
+	    (sorted = json_array()) == NULL) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "list the records");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		items[i] = json_array_get(l.items, i);
+	qsort(items, n, sizeof(*items), admin_list_cmp);
+	for (i = 0; i < n; i++)
+		if (json_array_append(sorted, items[i]) != 0) {
+			admin_fail_vault(a, NULL, CV_E_NOMEM,
+			    "list the records");
+			goto out;
+		}
+	a->result = json_pack("{s:o,s:O}", "records", sorted, "problems",
+	    l.problems);
+	sorted = NULL; /* stolen by json_pack, even when it fails */
+out:
+	free(items);
+	json_decref(sorted);
+	json_decref(l.items);
+	json_decref(l.problems);
+}
+
+static void
+admin_op_reveal(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	static const char *const allowed[] = { "name", NULL };
+	struct secbuf *secret = NULL;
+	const char *name;
+	int rc;
+
+	if (admin_args_only(args, allowed, a) != 0 ||
+	    admin_name(args, &name, a) != 0)
+		return;
+	if ((secret = secbuf_new(CV_SECRET_MAX)) == NULL) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "reveal the secret");
+		return;
+	}
+	rc = vault_record_reveal(v, name, secret);
+	if (rc == CV_E_REFUSED)
+		admin_fail(a, rc, "%s; to get a new secret, rotate it: "
+		    "credvault rotate %s", vault_subject(v), name);
+	else if (rc != 0)
+		admin_fail_vault(a, v, rc, "reveal the secret");
+	/* jansson copies it; the wiping allocator wipes the copy. */
+	else if ((a->result = json_pack("{s:s%}", "secret",
+	    (const char *)secret->data, secret->len)) == NULL)
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "reveal the secret");
+	secbuf_free(&secret);
+}
+
+static void
+admin_op_rm(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	static const char *const allowed[] = { "name", NULL };
+	const char *name;
+	int rc;
+
+	if (admin_args_only(args, allowed, a) != 0 ||
+	    admin_name(args, &name, a) != 0)
+		return;
+	if ((rc = vault_record_remove(v, name)) != 0)
+		admin_fail_vault(a, v, rc, "remove the record");
+	else
+		a->result = json_object();
+}
+
+static void
+admin_op_add(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	static const char *const allowed[] = { "name", "provider",
+		"client_id", "auth_url", "project_key", "scope", "api_url",
+		"no_reveal", "secret", NULL };
+	const char *secret, *field;
+	struct record r;
+	int no_reveal, rc;
+
+	memset(&r, 0, sizeof(r));
+	if (admin_args_only(args, allowed, a) != 0 ||
+	    admin_name(args, &r.name, a) != 0 ||
+	    admin_str(args, "provider", 1, CV_PROVIDER_MAX, &r.provider,
+	    a) != 0 ||
+	    admin_str(args, "client_id", 1, CV_CLIENT_ID_MAX,
+	    &r.gen[0].client_id, a) != 0 ||
+	    admin_str(args, "auth_url", 1, CV_URL_MAX, &r.auth_url, a) != 0 ||
+	    admin_str(args, "project_key", 0, CV_PROJECT_KEY_MAX,
+	    &r.project_key, a) != 0 ||
+	    admin_str(args, "scope", 0, CV_SCOPE_MAX, &r.scope, a) != 0 ||
+	    admin_str(args, "api_url", 0, CV_URL_MAX, &r.api_url, a) != 0 ||
+	    admin_str(args, "secret", 1, CV_SECRET_MAX, &secret, a) != 0 ||
+	    admin_bool(args, "no_reveal", &no_reveal, a) != 0)
+		return;
+	r.created_at = r.updated_at = vault_now();
+	r.ngen = 1;
+	r.policy.grace_s = ROTATION_GRACE_DEFAULT_S;
+	r.gen[0].number = 1;
+	r.gen[0].state = GEN_ACTIVE;
+	r.gen[0].flags = no_reveal ? GEN_F_NO_REVEAL : 0;
+	r.gen[0].created_at = r.gen[0].activated_at = r.created_at;
+	r.gen[0].secret = secret;
+	r.gen[0].secret_len = strlen(secret);
+	if (!record_secret_is_valid(secret, strlen(secret))) {
+		admin_fail(a, CV_E_INVALID, "the client secret must be 1-%d "
+		    "printable ASCII characters without spaces", CV_SECRET_MAX);
+		return;
+	}
+	if (record_check(&r, &field) != 0) {
+		admin_fail(a, CV_E_INVALID, "invalid %s%s", field,
+		    strcmp(field, "name") == 0 ?
+		    ": use [a-z0-9][a-z0-9._/-]{0,127}" :
+		    strcmp(field, "provider") == 0 ?
+		    ": use commercetools, commercelayer or oauth2" : "");
+		return;
+	}
+	if (strcmp(r.provider, "commercetools") == 0 &&
+	    (r.project_key == NULL || r.project_key[0] == '\0')) {
+		admin_fail(a, CV_E_INVALID, "commercetools records need "
+		    "--project-key");
+		return;
+	}
+	rc = vault_records_add(v, &r, 1);
+	if (rc == CV_E_EXISTS)
+		admin_fail(a, rc, "record '%s' already exists; to store a new "
+		    "secret use 'credvault rotate %s --secret-stdin'", r.name,
+		    r.name);
+	else if (rc != 0)
+		admin_fail_vault(a, v, rc, "add the record");
+	else
+		a->result = json_object();
+}
+
+/* keyslot_list: labels, kinds, costs; a damaged one says so. */
+static int
+admin_slot_visit(const struct vault_slot_info *si, void *arg)
+{
+	json_t *arr = arg, *o;
+
+	if (si->corrupt)
+		o = json_pack("{s:s,s:b}", "label", si->label, "corrupt", 1);
+	else
+		o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:b}", "label", si->label,
+		    "kind", si->kind == KEYSLOT_KEYFILE ? "keyfile" :
+		    "passphrase", "memory_kib", (json_int_t)si->kdf.memory_kib,
+		    "iterations", (json_int_t)si->kdf.iterations,
+		    "parallelism", (json_int_t)si->kdf.parallelism,
+		    "corrupt", 0);
+	return o != NULL && json_array_append_new(arr, o) == 0 ? 0 :
+	    CV_E_NOMEM;
+}
+
+static void
+admin_op_keyslot_list(struct vault *v, const json_t *args,
+    struct admin_answer *a)
+{
+	static const char *const allowed[] = { NULL };
+	json_t *arr;
+	int rc;
+
+	if (admin_args_only(args, allowed, a) != 0)
+		return;
+	if ((arr = json_array()) == NULL) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "list the keyslots");
+		return;
+	}
+	if ((rc = vault_keyslot_list(v, admin_slot_visit, arr)) != 0) {
+		json_decref(arr);
+		admin_fail_vault(a, v, rc, "list the keyslots");
+		return;
+	}
+	a->result = json_pack("{s:o}", "keyslots", arr);
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+static const struct admin_op {
+	const char *cmd;
+	const char *op;  /* for the admin stack; NULL: anyone may ask */
+	int on_record;   /* args' "name" is the record it is on */
+	void (*fn)(struct vault *v, const json_t *args,
+	    struct admin_answer *a);
+} admin_ops[] = {
+	{ "vault", NULL, 0, admin_op_vault },
+	{ "show", "show", 1, admin_op_show },
+	{ "list", "list", 0, admin_op_list },
+	{ "reveal", "reveal", 1, admin_op_reveal },
+	{ "rm", "rm", 1, admin_op_rm },
+	{ "add", "add", 1, admin_op_add },
+	{ "keyslot_list", "keyslot_list", 0, admin_op_keyslot_list },
+};
+
+static const struct admin_op *
+admin_ops_find(const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(admin_ops) / sizeof(admin_ops[0]); i++)
+		if (strcmp(admin_ops[i].cmd, cmd) == 0)
+			return &admin_ops[i];
+	return NULL;
+}
+
+int
+admin_ops_lookup(const char *cmd, const json_t *args, const char **op,
+    char *record, size_t recordlen)
+{
+	const struct admin_op *o = admin_ops_find(cmd);
+	json_t *name;
+
+	*op = NULL;
+	if (recordlen > 0)
+		record[0] = '\0';
+	if (o == NULL)
+		return CV_E_NOTFOUND;
+	*op = o->op != NULL ? proto_admin_op_parse(o->op, strlen(o->op)) :
+	    NULL;
+	if (!o->on_record)
+		return 0;
+	name = args != NULL ? json_object_get(args, "name") : NULL;
+	if (!json_is_string(name) || !record_name_is_valid(
+	    json_string_value(name)) || strlen(json_string_value(name)) >=
+	    recordlen)
+		return CV_E_INVALID;
+	memcpy(record, json_string_value(name),
+	    strlen(json_string_value(name)) + 1);
+	return 0;
+}
+
+void
+admin_ops_run(struct vault *v, const char *cmd, const json_t *args,
+    struct admin_answer *a)
+{
+	const struct admin_op *o = admin_ops_find(cmd);
+
+	memset(a, 0, sizeof(*a));
+	if (o == NULL) {
+		admin_fail(a, CV_E_INVALID, "unknown command '%.32s'", cmd);
+		return;
+	}
+	if (args != NULL && !json_is_object(args)) {
+		admin_fail(a, CV_E_INVALID, "the arguments are not an object");
+		return;
+	}
+	o->fn(v, args, a);
+	if (a->err == 0 && a->result == NULL)
+		admin_fail_vault(a, NULL, CV_E_NOMEM, cmd);
+	if (a->err != 0) {
+		json_decref(a->result);
+		a->result = NULL;
+	}
+}
+
+void
+admin_answer_clear(struct admin_answer *a)
+{
+	if (a == NULL)
+		return;
+	json_decref(a->result);
+	memset(a, 0, sizeof(*a));
+}

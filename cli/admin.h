@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* A vault command, through the vault's agent or on the files. */
+#ifndef CV_CLI_ADMIN_H
+#define CV_CLI_ADMIN_H
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+
+/*
+ * Run the admin command cmd (agent/jobs/admin_ops.h) with args (taken
+ * over; NULL for none) and give its result object in *res (the caller
+ * json_decref()s it).  Where it runs:
+ *
+ *   1. --local: on the files (the caller must be able to unlock them);
+ *   2. --socket PATH or $CREDVAULT_SOCKET: through that agent, which
+ *      must be running;
+ *   3. else through the agent at the default socket when it serves the
+ *      vault this command names (--vault, $CREDVAULT_DIR, the default);
+ *   4. else on the files.
+ *
+ * --verbose says which on stderr.  Through the agent, its admin stack
+ * decides (hooks.d/admin); when a `passphrase` line asks, the passphrase
+ * of the caller's keyslot is read as the global options say (or
+ * prompted for) and sent once.  On failure the error is printed and its
+ * exit code returned; 0 with *res on success.
+ */
+int cli_admin(struct cli *c, const char *cmd, json_t *args, json_t **res);
+
+#endif
