@@ -112,7 +112,7 @@ log_clean(char *dst, size_t dstsz, const char *src, size_t n)
 	for (i = 0; i < n && i < dstsz - 1; i++) {
 		unsigned char c = (unsigned char)src[i];
 
-		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		dst[i] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
 	}
 	dst[i] = '\0';
 }

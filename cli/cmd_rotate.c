@@ -98,7 +98,7 @@ rotate_by_hooks(struct cli *c, struct vault *v, const char *name, int abort,
     int force)
 {
 	struct rotator *h = NULL;
-	struct rotate_result res;
+	struct rotate_result res = { 0 }; /* unset if rotate_seen() fails */
 	char why[512] = "";
 	uint32_t from = 0;
 	int64_t age;

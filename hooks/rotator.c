@@ -186,8 +186,8 @@ rotator_create(void *ctx, const struct record *r, const char *client_name,
 	}
 	if (rc != 0)
 		goto out;
-	if ((rc = proto_rotate_decode(v.reply->data, v.reply->len, &reply,
-	    why, sizeof(why))) != 0) {
+	if (proto_rotate_decode(v.reply->data, v.reply->len, &reply, why,
+	    sizeof(why)) != 0) {
 		cv_why(err, errlen, "bad rotate reply: %s", why);
 		rc = CV_E_UPSTREAM;
 		goto out;
@@ -280,7 +280,8 @@ rotator_find_admin(struct rotator *h, char *why, size_t whylen)
 			if (strncmp(a, "admin=", 6) != 0)
 				continue;
 			if (!record_name_is_valid(a + 6) ||
-			    (h->admin[0] != '\0' && strcmp(h->admin, a + 6))) {
+			    (h->admin[0] != '\0' &&
+			    strcmp(h->admin, a + 6) != 0)) {
 				cv_why(why, whylen, "%s:%u: admin= must "
 				    "name one record", st->file, e->line);
 				return CV_E_INVALID;

@@ -40,7 +40,7 @@ stack_quote(const char *s, char *dst, size_t dstlen)
 			n += 3;
 			break;
 		}
-		dst[n++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+		dst[n++] = (char)((s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?');
 	}
 	dst[n] = '\0';
 	return dst;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Everything CI runs: set up, then build and test with gcc, with clang under
+# Everything CI runs: set up, then build and test with gcc, run the static
+# analysis (make check) on that build, build and test with clang under
 # AddressSanitizer + UndefinedBehaviorSanitizer, and run each fuzz harness
 # for a bounded time.  Prints "N passed, N failed" at the end.
 set -uo pipefail
@@ -32,6 +33,9 @@ build() { # build DIR CMAKE-ARGS...
 
 step "gcc build" build build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc
 step "gcc tests" ctest --test-dir build-ci --output-on-failure -j "$JOBS"
+# cppcheck and clang-tidy; clang-tidy reads the gcc build's
+# compile_commands.json (CMakeLists.txt always writes it).
+step "static analysis" cmake --build build-ci --target check
 
 # LeakSanitizer stays on; ASan's own allocator cannot be locked, which is
 # expected, so mlock failures are not errors under the sanitizers.

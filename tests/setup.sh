@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
+	cppcheck clang-tidy
 	libsodium-dev liblmdb-dev libargon2-dev libjansson-dev
 	libcurl4-openssl-dev ca-certificates util-linux passwd procps)
 # Tools that may come from elsewhere (a NodeSource node ships its own npm):

@@ -466,6 +466,8 @@ state_slot_ckey(const char *label, unsigned char *key)
 	size_t n = strlen(label);
 
 	key[0] = 's';
+	/* A key of n + 1 bytes, not a string: no terminator. */
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 	memcpy(key + 1, label, n);
 	return n + 1;
 }
@@ -1188,8 +1190,8 @@ state_walk_end(struct state_walk *w, char *why, size_t whylen)
 
 /* A bucket at a time, for state_verify_records(). */
 struct state_all {
+	struct state_hasher l; /* first: its alignment would pad the rest */
 	struct state_walk *w;
-	struct state_hasher l;
 	unsigned bucket;
 	int have;
 	char *why;

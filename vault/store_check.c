@@ -580,7 +580,7 @@ chk_db(struct chk *c, const struct chk_db *db, const char *name, int intkey,
 static int
 chk_free_disjoint(struct chk *c, const struct chk_db *free_db)
 {
-	unsigned char *page = c->page;
+	unsigned char *page;
 	uint64_t pgno, id, i, n, pages[CHK_DEPTH_MAX];
 	unsigned ni[CHK_DEPTH_MAX], depth = 0, k, nk;
 	uint16_t off, flags;

@@ -85,6 +85,8 @@ cache_new(size_t max, struct cache **out)
 		return CV_E_NOMEM;
 	c->max = max;
 	c->nbuckets = 2 * max;
+	/* An array of chain heads: the element is the pointer. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	if ((c->buckets = calloc(c->nbuckets, sizeof(*c->buckets))) == NULL) {
 		free(c);
 		return CV_E_NOMEM;
@@ -425,7 +427,10 @@ cache_flight_finish(struct cache *c, struct cache_flight *f,
 			e->refresh_after_ms = started_ms +
 			    (int64_t)CV_AGENT_REFRESH_RETRY_S * 1000;
 		f->entry = NULL;
-		cache_flight_unref(f); /* the entry's link */
+		/* The entry's link; never the last: the leader holds one. */
+		if (f->refs < 2)
+			abort();
+		f->refs--;
 	}
 	f->done = 1;
 	(void)pthread_cond_broadcast(&f->cond);
@@ -519,13 +524,14 @@ cache_sweep(struct cache *c, int64_t now_ms)
 void
 cache_clear(struct cache *c)
 {
-	struct cache_flight *f;
+	struct cache_entry *e, *next;
 
 	mutex_lock(&c->mu);
-	while (c->lru_head != NULL) {
-		if ((f = c->lru_head->flight) != NULL)
-			f->cancelled = 1;
-		cache_remove(c, c->lru_head);
+	for (e = c->lru_head; e != NULL; e = next) {
+		next = e->lru_next;
+		if (e->flight != NULL)
+			e->flight->cancelled = 1;
+		cache_remove(c, e);
 	}
 	mutex_unlock(&c->mu);
 }

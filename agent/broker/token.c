@@ -292,6 +292,8 @@ token_audit_text(char *buf, const char *what, const char *scope)
 	if (n == 0)
 		n = strlen(sc);
 	memcpy(buf, what, w);
+	/* Not terminated here: the scope's copy below ends buf. */
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 	memcpy(buf + w, " scope=", 7);
 	w += 7;
 	if (n > TOKEN_AUDIT_SCOPE_MAX) {

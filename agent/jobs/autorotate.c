@@ -57,8 +57,7 @@ autorotate(struct guard *g, struct policy *p, const char *name,
 			    "run: credvault rotate %s", name, name);
 		goto out;
 	}
-	if ((rc = rotator_new(c, p, name, &h, why,
-	    sizeof(why))) != 0) {
+	if (rotator_new(c, p, name, &h, why, sizeof(why)) != 0) {
 		log_err("record '%s': cannot rotate: %s", name, why);
 		goto out;
 	}
