@@ -97,7 +97,6 @@ admin_proof(struct cli *c, const char *keyslot, json_t **proof)
 {
 	struct secbuf *pw = NULL;
 	enum keyslot_kind kind;
-	int rc;
 
 	*proof = NULL;
 	fprintf(stderr, "credvault: the agent asks for the passphrase of "
@@ -106,7 +105,7 @@ admin_proof(struct cli *c, const char *keyslot, json_t **proof)
 		cli_error(c, "the agent asks for a passphrase, not a key file");
 		return CV_EXIT_USAGE;
 	}
-	if ((rc = cli_read_unlock_secret(c, &kind, &pw)) != 0)
+	if (cli_read_unlock_secret(c, &kind, &pw) != 0)
 		return CV_EXIT_USAGE;
 	/* jansson copies it; the wiping allocator wipes the copy. */
 	*proof = json_pack("{s:s,s:s%}", "keyslot", keyslot, "passphrase",
@@ -206,7 +205,7 @@ int
 cli_admin(struct cli *c, const char *cmd, json_t *args, json_t **res)
 {
 	struct credvault_conn *conn = NULL;
-	const char *path = c->socket;
+	const char *path = c->socket, *env = getenv("CREDVAULT_SOCKET");
 	char def[CV_PATH_MAX];
 	int r;
 
@@ -217,9 +216,8 @@ cli_admin(struct cli *c, const char *cmd, json_t *args, json_t **res)
 		r = admin_local(c, cmd, args, res);
 		goto out;
 	}
-	if (path == NULL && getenv("CREDVAULT_SOCKET") != NULL &&
-	    getenv("CREDVAULT_SOCKET")[0] != '\0')
-		path = getenv("CREDVAULT_SOCKET");
+	if (path == NULL && env != NULL && env[0] != '\0')
+		path = env;
 	if (path != NULL) {
 		/* Named: that agent, or nothing. */
 		if ((r = credvault_connect(path, &conn)) != 0) {

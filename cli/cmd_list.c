@@ -22,8 +22,10 @@ list_print(const struct cli *c, const json_t *res)
 		output_json(items);
 		return;
 	}
-	json_array_foreach(items, i, it)
+	for (i = 0; i < json_array_size(items); i++) {
+		it = json_array_get(items, i);
 		printf("%s\n", json_string_value(json_object_get(it, "name")));
+	}
 }
 
 int
@@ -34,7 +36,7 @@ cmd_list(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const json_t *problem;
+	const json_t *problem, *problems;
 	json_t *res = NULL;
 	size_t i;
 	int ch, rc;
@@ -54,11 +56,13 @@ cmd_list(struct cli *c, int argc, char **argv)
 		return cli_usage(c, "[--json]");
 	if ((rc = cli_admin(c, "list", NULL, &res)) != 0)
 		return rc;
-	json_array_foreach(json_object_get(res, "problems"), i, problem)
+	problems = json_object_get(res, "problems");
+	for (i = 0; i < json_array_size(problems); i++) {
+		problem = json_array_get(problems, i);
 		cli_error(c, "%s", json_string_value(problem));
+	}
 	list_print(c, res);
-	rc = json_array_size(json_object_get(res, "problems")) > 0 ?
-	    CV_EXIT_INTEGRITY : 0;
+	rc = json_array_size(problems) > 0 ? CV_EXIT_INTEGRITY : 0;
 	json_decref(res);
 	return rc;
 }

@@ -207,7 +207,8 @@ output_record_text(const json_t *r)
 	    sizeof(t1)));
 	printf("secret:       (hidden)\n");
 	printf("generations:\n");
-	json_array_foreach(gens, i, g) {
+	for (i = 0; i < json_array_size(gens); i++) {
+		g = json_array_get(gens, i);
 		printf("  #%-3lld %-8s client_id=%s created=%s activated=%s "
 		    "revealed=%s%s\n", output_int(g, "number"),
 		    output_str(g, "state"), output_str(g, "client_id"),

@@ -295,23 +295,24 @@ policy_log(void *arg, const struct stack_entry *e, enum proto_result r,
 	    hook_stderr[0] != '\0' ? "; stderr: " : "", hook_stderr);
 }
 
-/* Run phase of st with ctx (its policy fields are filled in here);
- * *fault is how the deciding module went wrong. */
+/* Run phase of st with ctx and the policy's own fields; *fault is how
+ * the deciding module went wrong. */
 static void
 policy_eval_ctx(const struct policy *p, const struct stack *st,
-    enum proto_phase phase, struct runner_ctx *ctx, struct stack_verdict *v,
+    enum proto_phase phase, const struct runner_ctx *ctx, struct stack_verdict *v,
     enum runner_fault *fault)
 {
 	struct policy_run run;
+	struct runner_ctx c = *ctx;
 
 	memset(&run, 0, sizeof(run));
 	run.st = st;
-	ctx->owner = p->owner;
-	ctx->timeout_ms = p->timeout_ms;
-	ctx->log = policy_log;
-	ctx->fault = policy_note_fault;
-	ctx->arg = &run;
-	runner_run(st, phase, ctx, v);
+	c.owner = p->owner;
+	c.timeout_ms = p->timeout_ms;
+	c.log = policy_log;
+	c.fault = policy_note_fault;
+	c.arg = &run;
+	runner_run(st, phase, &c, v);
 	*fault = v->decisive < st->n ? run.fault[v->decisive] :
 	    RUNNER_FAULT_NONE;
 }

@@ -323,14 +323,14 @@ admin_op_list(struct vault *v, const json_t *args, struct admin_answer *a)
 	}
 	/* Sorted by name, as people read a list. */
 	n = json_array_size(l.items);
-	if ((items = calloc(n + 1, sizeof(*items))) == NULL ||
+	if ((items = calloc(n + 1, sizeof(json_t *))) == NULL ||
 	    (sorted = json_array()) == NULL) {
 		admin_fail_vault(a, NULL, CV_E_NOMEM, "list the records");
 		goto out;
 	}
 	for (i = 0; i < n; i++)
 		items[i] = json_array_get(l.items, i);
-	qsort(items, n, sizeof(*items), admin_list_cmp);
+	qsort(items, n, sizeof(json_t *), admin_list_cmp);
 	for (i = 0; i < n; i++)
 		if (json_array_append(sorted, items[i]) != 0) {
 			admin_fail_vault(a, NULL, CV_E_NOMEM,
