@@ -24,7 +24,8 @@ admin_exit(int err)
 
 /* On the files: unlock, run, lock. */
 static int
-admin_local(struct cli *c, const char *cmd, const json_t *args, json_t **res)
+admin_local(struct cli *c, const char *cmd, const json_t *args,
+    unsigned flags, json_t **res)
 {
 	struct admin_answer a;
 	struct vault *v = NULL;
@@ -33,9 +34,10 @@ admin_local(struct cli *c, const char *cmd, const json_t *args, json_t **res)
 	if (c->verbose)
 		fprintf(stderr, "credvault: opening the vault in '%s' "
 		    "itself\n", c->vault_dir);
-	if ((rc = cli_open_unlocked(c, &v)) != 0)
+	if ((rc = (flags & CLI_ADMIN_NO_UNLOCK) != 0 ? cli_open_locked(c, &v) :
+	    cli_open_unlocked(c, &v)) != 0)
 		return rc;
-	admin_ops_run(v, cmd, args, &a);
+	admin_ops_run(v, cmd, args, 0, &a);
 	vault_free(&v);
 	if (a.err != 0) {
 		cli_error(c, "%s", a.detail);
@@ -204,6 +206,13 @@ admin_same_vault(struct cli *c, struct credvault_conn *conn)
 int
 cli_admin(struct cli *c, const char *cmd, json_t *args, json_t **res)
 {
+	return cli_admin_flags(c, cmd, args, 0, res);
+}
+
+int
+cli_admin_flags(struct cli *c, const char *cmd, json_t *args,
+    unsigned flags, json_t **res)
+{
 	struct credvault_conn *conn = NULL;
 	const char *path = c->socket, *env = getenv("CREDVAULT_SOCKET");
 	char def[CV_PATH_MAX];
@@ -213,7 +222,7 @@ cli_admin(struct cli *c, const char *cmd, json_t *args, json_t **res)
 	if ((r = cli_vault_dir(c)) != 0)
 		goto out;
 	if (c->local) {
-		r = admin_local(c, cmd, args, res);
+		r = admin_local(c, cmd, args, flags, res);
 		goto out;
 	}
 	if (path == NULL && env != NULL && env[0] != '\0')
@@ -236,7 +245,7 @@ cli_admin(struct cli *c, const char *cmd, json_t *args, json_t **res)
 		r = admin_agent(c, conn, def, cmd, args, res);
 		goto out;
 	}
-	r = admin_local(c, cmd, args, res);
+	r = admin_local(c, cmd, args, flags, res);
 out:
 	credvault_close(&conn);
 	json_decref(args);

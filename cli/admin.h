@@ -27,4 +27,11 @@
  */
 int cli_admin(struct cli *c, const char *cmd, json_t *args, json_t **res);
 
+/* The same; with CLI_ADMIN_NO_UNLOCK, on the files it runs on the vault
+ * opened but not unlocked (keyslot_list: labels and costs are not
+ * secret). */
+#define CLI_ADMIN_NO_UNLOCK 0x1u
+int cli_admin_flags(struct cli *c, const char *cmd, json_t *args,
+    unsigned flags, json_t **res);
+
 #endif

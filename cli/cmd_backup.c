@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "cli/admin.h"
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/banned.h"
@@ -10,8 +11,7 @@
 int
 cmd_backup(struct cli *c, int argc, char **argv)
 {
-	struct vault *v = NULL;
-	char why[512];
+	json_t *res = NULL;
 	int rc;
 
 	if (cli_plain_args(c, argc, argv, 1, "FILE",
@@ -20,16 +20,16 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	    "checked in full (every\nkeyslot, record and audit entry and the "
 	    "state head) before it gets its\nname.  The copy is as sealed as "
 	    "the vault: any keyslot opens it.  Restore\nit with 'credvault "
-	    "restore FILE'.\n", &rc))
+	    "restore FILE'.  Through the agent, FILE is a plain name\nand "
+	    "the copy goes to the vault's backups/ directory, written by the "
+	    "agent.\n", &rc))
 		return rc;
-	if ((rc = cli_open_unlocked(c, &v)) != 0)
+	if ((rc = cli_admin(c, "backup", json_pack("{s:s}", "file",
+	    argv[optind]), &res)) != 0)
 		return rc;
-	rc = vault_backup(v, argv[optind], why, sizeof(why));
-	if (rc != 0)
-		cli_error(c, "cannot back up '%s': %s", vault_path(v), why);
-	else
-		fprintf(stderr, "backed up '%s' to '%s' (verified)\n",
-		    vault_path(v), argv[optind]);
-	vault_free(&v);
-	return cv_exit_code(rc);
+	fprintf(stderr, "backed up '%s' to '%s' (verified)\n",
+	    json_string_value(json_object_get(res, "path")),
+	    json_string_value(json_object_get(res, "file")));
+	json_decref(res);
+	return 0;
 }

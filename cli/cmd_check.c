@@ -2,54 +2,36 @@
 /* credvault check: verify keyslots, records and the audit chain. */
 #include <unistd.h>
 
+#include "cli/admin.h"
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/banned.h"
 
-struct check_ctx {
-	const struct cli *c;
-	unsigned problems;
-};
-
-static void
-check_report(const char *what, const char *subject, int err, void *arg)
-{
-	struct check_ctx *k = arg;
-
-	k->problems++;
-	if (what[0] == 'r')
-		cli_error(k->c, "record with storage id %.16s... fails "
-		    "authentication: %s", subject, cv_strerror(err));
-	else if (what[0] == 'k')
-		cli_error(k->c, "keyslot '%s' fails authentication: %s; "
-		    "remove it with 'credvault keyslot remove %s'", subject,
-		    cv_strerror(err), subject);
-	else
-		cli_error(k->c, "%s: %s", subject, cv_strerror(err));
-}
-
 int
 cmd_check(struct cli *c, int argc, char **argv)
 {
-	struct check_ctx k = { c, 0 };
-	struct vault *v = NULL;
+	const json_t *problems;
+	const char *path;
+	json_t *res = NULL;
+	size_t i, n;
 	int rc;
 
 	if (cli_plain_args(c, argc, argv, 0, "",
 	    "Unlock the vault and verify every keyslot, every sealed "
 	    "record and the\naudit chain. Exits 6 if anything fails.\n", &rc))
 		return rc;
-	if ((rc = cli_open_unlocked(c, &v)) != 0)
+	if ((rc = cli_admin(c, "check", NULL, &res)) != 0)
 		return rc;
-	rc = vault_check(v, check_report, &k);
-	if (rc == 0)
-		printf("vault '%s' is intact\n", vault_path(v));
-	else if (rc == CV_E_INTEGRITY)
-		cli_error(c, "%u problem(s) found in '%s'", k.problems,
-		    vault_path(v));
+	path = json_string_value(json_object_get(res, "path"));
+	problems = json_object_get(res, "problems");
+	n = json_array_size(problems);
+	for (i = 0; i < n; i++)
+		cli_error(c, "%s", json_string_value(json_array_get(problems,
+		    i)));
+	if (n == 0)
+		printf("vault '%s' is intact\n", path);
 	else
-		cli_fail(c, v, rc, "check the vault");
-	rc = cv_exit_code(rc);
-	vault_free(&v);
-	return rc;
+		cli_error(c, "%zu problem(s) found in '%s'", n, path);
+	json_decref(res);
+	return n == 0 ? 0 : cv_exit_code(CV_E_INTEGRITY);
 }

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
+#include "cli/admin.h"
 #include "cli/commands.h"
 #include "cli/kdfopts.h"
 #include "cli/output.h"
@@ -80,8 +82,8 @@ keyslot_add(struct cli *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *passfile = NULL, *keyfile = NULL, *label;
-	struct secbuf *secret = NULL;
-	struct vault *v = NULL;
+	struct secbuf *secret = NULL, *hex = NULL;
+	json_t *args, *res = NULL;
 	struct kdf_params kdf = { 0, 0, 0 };
 	struct kdfopts ko;
 	int ch, rc;
@@ -109,8 +111,6 @@ keyslot_add(struct cli *c, int argc, char **argv)
 	}
 	if (keyfile == NULL && (rc = kdfopts_resolve(c, &ko, &kdf)) != 0)
 		return rc;
-	if ((rc = cli_open_unlocked(c, &v)) != 0)
-		return rc;
 	if (keyfile != NULL)
 		rc = keyslot_keyfile(c, keyfile, &secret);
 	else if (passfile != NULL) {
@@ -131,96 +131,101 @@ keyslot_add(struct cli *c, int argc, char **argv)
 	}
 	if (rc != 0) {
 		secbuf_free(&secret);
-		vault_free(&v);
 		return CV_EXIT_USAGE;
 	}
-	rc = vault_keyslot_add(v, keyfile != NULL ? KEYSLOT_KEYFILE :
-	    KEYSLOT_PASSPHRASE, label, &kdf, secret->data, secret->len);
+	/* A key file's bytes travel as hex (JSON strings are text). */
+	if (keyfile != NULL) {
+		if ((hex = secbuf_new(2 * secret->len + 1)) != NULL) {
+			sodium_bin2hex((char *)hex->data, hex->cap, secret->data,
+			    secret->len);
+			hex->len = 2 * secret->len;
+		}
+		secbuf_free(&secret);
+		secret = hex;
+	}
+	args = secret == NULL ? NULL : json_pack("{s:s,s:s,s:s%,s:I,s:I,s:I}",
+	    "label", label, "kind", keyfile != NULL ? "keyfile" : "passphrase",
+	    "secret", (const char *)secret->data, secret->len,
+	    "memory_kib", (json_int_t)kdf.memory_kib,
+	    "iterations", (json_int_t)kdf.iterations,
+	    "parallelism", (json_int_t)kdf.parallelism);
 	secbuf_free(&secret);
-	if (rc == CV_E_EXISTS) {
-		cli_error(c, "keyslot '%s' already exists; remove it first or "
-		    "pick another label", label);
-		rc = CV_EXIT_FAILURE;
-	} else if (rc != 0)
-		rc = cli_fail(c, v, rc, "add the keyslot");
-	else
+	if (args == NULL) {
+		cli_error(c, "the new passphrase must be UTF-8 text");
+		return CV_EXIT_USAGE;
+	}
+	if ((rc = cli_admin(c, "keyslot_add", args, &res)) == 0)
 		fprintf(stderr, "added keyslot '%s'\n", label);
-	vault_free(&v);
+	json_decref(res);
 	return rc;
 }
 
 static int
 keyslot_remove(struct cli *c, int argc, char **argv)
 {
-	struct vault *v = NULL;
+	json_t *res = NULL;
 	int rc;
 
 	if (argc != 2)
 		return cli_usage(c, KEYSLOT_USAGE);
-	if ((rc = cli_open_unlocked(c, &v)) != 0)
-		return rc;
-	rc = vault_keyslot_remove(v, argv[1]);
-	if (rc != 0)
-		rc = cli_fail(c, v, rc, "remove the keyslot");
-	else
+	if ((rc = cli_admin(c, "keyslot_remove", json_pack("{s:s}", "label",
+	    argv[1]), &res)) == 0)
 		fprintf(stderr, "removed keyslot '%s'; run 'credvault rekey' "
 		    "so a saved copy of the old key opens nothing new\n",
 		    argv[1]);
-	vault_free(&v);
+	json_decref(res);
 	return rc;
-}
-
-struct slot_print {
-	int json;
-	json_t *arr;
-};
-
-static int
-keyslot_print(const struct vault_slot_info *si, void *arg)
-{
-	struct slot_print *p = arg;
-	const char *kind = si->corrupt ? "damaged" :
-	    si->kind == KEYSLOT_KEYFILE ? "keyfile" : "passphrase";
-
-	if (p->json)
-		json_array_append_new(p->arr, json_pack(
-		    "{s:s,s:s,s:I,s:I,s:I}", "label", si->label, "kind", kind,
-		    "kdf_memory_kib", (json_int_t)si->kdf.memory_kib,
-		    "kdf_iterations", (json_int_t)si->kdf.iterations,
-		    "kdf_parallelism", (json_int_t)si->kdf.parallelism));
-	else if (si->kind == KEYSLOT_PASSPHRASE && !si->corrupt)
-		printf("%-24s passphrase  argon2id m=%u MiB t=%u p=%u\n",
-		    si->label, si->kdf.memory_kib / 1024, si->kdf.iterations,
-		    si->kdf.parallelism);
-	else
-		printf("%-24s %s\n", si->label, kind);
-	return 0;
 }
 
 static int
 keyslot_list(struct cli *c, int argc, char **argv)
 {
-	struct slot_print p = { c->json, NULL };
-	struct vault *v = NULL;
-	int rc;
+	const json_t *slots, *si;
+	json_t *res = NULL, *arr;
+	const char *kind;
+	size_t i;
+	int json = c->json, rc;
 
 	if (argc == 2 && strcmp(argv[1], "--json") == 0)
-		p.json = 1;
+		json = 1;
 	else if (argc != 1)
 		return cli_usage(c, KEYSLOT_USAGE);
-	/* Listing needs no unlock: labels and costs are not secret. */
-	if ((rc = cli_open_locked(c, &v)) != 0)
+	if ((rc = cli_admin_flags(c, "keyslot_list", NULL,
+	    CLI_ADMIN_NO_UNLOCK, &res)) != 0)
 		return rc;
-	if (p.json)
-		p.arr = json_array();
-	rc = vault_keyslot_list(v, keyslot_print, &p);
-	if (rc == 0 && p.json)
-		output_json(p.arr);
-	json_decref(p.arr);
-	if (rc != 0)
-		rc = cli_fail(c, v, rc, "list keyslots");
-	vault_free(&v);
-	return rc;
+	slots = json_object_get(res, "keyslots");
+	arr = json_array();
+	for (i = 0; i < json_array_size(slots); i++) {
+		si = json_array_get(slots, i);
+		kind = json_is_true(json_object_get(si, "corrupt")) ? "damaged" :
+		    json_string_value(json_object_get(si, "kind"));
+		if (json)
+			json_array_append_new(arr, json_pack(
+			    "{s:O,s:s,s:I,s:I,s:I}", "label",
+			    json_object_get(si, "label"), "kind", kind,
+			    "kdf_memory_kib", json_integer_value(
+			    json_object_get(si, "memory_kib")),
+			    "kdf_iterations", json_integer_value(
+			    json_object_get(si, "iterations")),
+			    "kdf_parallelism", json_integer_value(
+			    json_object_get(si, "parallelism"))));
+		else if (strcmp(kind, "passphrase") == 0)
+			printf("%-24s passphrase  argon2id m=%lld MiB t=%lld "
+			    "p=%lld\n", json_string_value(json_object_get(si,
+			    "label")), (long long)json_integer_value(
+			    json_object_get(si, "memory_kib")) / 1024,
+			    (long long)json_integer_value(json_object_get(si,
+			    "iterations")), (long long)json_integer_value(
+			    json_object_get(si, "parallelism")));
+		else
+			printf("%-24s %s\n", json_string_value(
+			    json_object_get(si, "label")), kind);
+	}
+	if (json)
+		output_json(arr);
+	json_decref(arr);
+	json_decref(res);
+	return 0;
 }
 
 int

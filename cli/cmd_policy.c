@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "cli/admin.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "base/err.h"
@@ -15,81 +16,31 @@
 	"[--grace SEC] [--json]"
 #define POLICY_SECONDS_MAX (10ul * 365 * 24 * 3600)
 
-struct policy_change {
-	int set_flags, set_age, set_grace;
-	uint8_t flags;
-	unsigned long max_age, grace;
-	struct rotation_policy result;
-};
-
 static int
-policy_fn(struct record *r, void *arg)
+policy_auto_valid(const char *s)
 {
-	struct policy_change *p = arg;
-
-	if (p->set_flags)
-		r->policy.flags = p->flags;
-	if (p->set_age)
-		r->policy.max_age_s = p->max_age;
-	if (p->set_grace)
-		r->policy.grace_s = p->grace;
-	if ((r->policy.flags & ROTATION_AUTO_AGE) && r->policy.max_age_s == 0)
-		return CV_E_INVALID;
-	p->result = r->policy;
-	return 0;
-}
-
-static int
-policy_parse_auto(const char *s, uint8_t *flags)
-{
-	if (strcmp(s, "off") == 0)
-		*flags = 0;
-	else if (strcmp(s, "invalid-client") == 0)
-		*flags = ROTATION_AUTO_INVALID_CLIENT;
-	else if (strcmp(s, "age") == 0)
-		*flags = ROTATION_AUTO_AGE;
-	else if (strcmp(s, "both") == 0)
-		*flags = ROTATION_AUTO_INVALID_CLIENT | ROTATION_AUTO_AGE;
-	else
-		return -1;
-	return 0;
-}
-
-static const char *
-policy_auto_name(uint8_t flags)
-{
-	switch (flags & ROTATION_AUTO_ALL) {
-	case ROTATION_AUTO_INVALID_CLIENT:
-		return "invalid-client";
-	case ROTATION_AUTO_AGE:
-		return "age";
-	case ROTATION_AUTO_ALL:
-		return "both";
-	default:
-		return "off";
-	}
+	return strcmp(s, "off") == 0 || strcmp(s, "invalid-client") == 0 ||
+	    strcmp(s, "age") == 0 || strcmp(s, "both") == 0;
 }
 
 static void
-policy_print(const struct cli *c, const char *name, const struct rotation_policy *p)
+policy_print(const struct cli *c, const json_t *res)
 {
 	if (c->json) {
-		json_t *j = json_pack("{s:s,s:s,s:I,s:I}", "name", name,
-		    "auto_rotate", policy_auto_name(p->flags),
-		    "max_age", (json_int_t)p->max_age_s,
-		    "grace", (json_int_t)p->grace_s);
-
-		output_json(j);
-		json_decref(j);
+		output_json(res);
 		return;
 	}
-	printf("name:         %s\nauto_rotate:  %s\nmax_age:      %llu s\n"
-	    "grace:        %llu s\n", name, policy_auto_name(p->flags),
-	    (unsigned long long)p->max_age_s, (unsigned long long)p->grace_s);
+	printf("name:         %s\nauto_rotate:  %s\nmax_age:      %lld s\n"
+	    "grace:        %lld s\n",
+	    json_string_value(json_object_get(res, "name")),
+	    json_string_value(json_object_get(res, "auto_rotate")),
+	    (long long)json_integer_value(json_object_get(res, "max_age")),
+	    (long long)json_integer_value(json_object_get(res, "grace")));
 }
 
-int
-cmd_policy(struct cli *c, int argc, char **argv)
+/* The options into args (a JSON object); a usage error's exit code. */
+static int
+policy_args(struct cli *c, int argc, char **argv, json_t *args)
 {
 	static const struct option opts[] = {
 		{ "auto-rotate", required_argument, NULL, 'a' },
@@ -99,35 +50,34 @@ cmd_policy(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct policy_change p;
-	struct secbuf *plain = NULL;
-	struct vault *v = NULL;
-	struct record r;
-	int ch, rc;
+	unsigned long secs;
+	int ch;
 
-	memset(&p, 0, sizeof(p));
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
-			if (policy_parse_auto(optarg, &p.flags) != 0)
+			if (!policy_auto_valid(optarg))
 				return cli_usage(c, POLICY_USAGE);
-			p.set_flags = 1;
+			(void)json_object_set_new(args, "auto_rotate",
+			    json_string(optarg));
 			break;
 		case 'm':
 			if (cli_parse_u32(optarg, 60, POLICY_SECONDS_MAX,
-			    &p.max_age) != 0) {
+			    &secs) != 0) {
 				cli_error(c, "--max-age takes seconds, 60 or more");
 				return CV_EXIT_USAGE;
 			}
-			p.set_age = 1;
+			(void)json_object_set_new(args, "max_age",
+			    json_integer((json_int_t)secs));
 			break;
 		case 'g':
 			if (cli_parse_u32(optarg, 0, POLICY_SECONDS_MAX,
-			    &p.grace) != 0) {
+			    &secs) != 0) {
 				cli_error(c, "--grace takes seconds");
 				return CV_EXIT_USAGE;
 			}
-			p.set_grace = 1;
+			(void)json_object_set_new(args, "grace",
+			    json_integer((json_int_t)secs));
 			break;
 		case 'j':
 			c->json = 1;
@@ -140,32 +90,32 @@ cmd_policy(struct cli *c, int argc, char **argv)
 			    "or never (off, the default). --grace is how\nlong a "
 			    "retired secret is kept before it is wiped (default "
 			    "86400).\n", POLICY_USAGE);
-			return 0;
+			return -1;
 		default:
 			return cli_usage(c, POLICY_USAGE);
 		}
 	}
 	if (optind + 1 != argc)
 		return cli_usage(c, POLICY_USAGE);
-	if ((rc = cli_open_unlocked(c, &v)) != 0)
+	return json_object_set_new(args, "name", json_string(argv[optind])) ==
+	    0 ? 0 : CV_EXIT_FAILURE;
+}
+
+int
+cmd_policy(struct cli *c, int argc, char **argv)
+{
+	json_t *args, *res = NULL;
+	int rc;
+
+	if ((args = json_object()) == NULL)
+		return CV_EXIT_FAILURE;
+	if ((rc = policy_args(c, argc, argv, args)) != 0) {
+		json_decref(args);
+		return rc < 0 ? 0 : rc;
+	}
+	if ((rc = cli_admin(c, "policy", args, &res)) != 0)
 		return rc;
-	if (p.set_flags || p.set_age || p.set_grace) {
-		rc = vault_record_update(v, argv[optind], policy_fn, &p,
-		    "policy", NULL);
-		if (rc == CV_E_INVALID) {
-			cli_error(c, "--auto-rotate age needs --max-age SEC");
-			rc = CV_EXIT_USAGE;
-		} else if (rc != 0)
-			rc = cli_fail(c, v, rc, "set the policy");
-		else
-			policy_print(c, argv[optind], &p.result);
-	} else if ((plain = secbuf_new(CV_RECORD_MAX)) == NULL) {
-		rc = cli_fail(c, NULL, CV_E_NOMEM, "read the policy");
-	} else if ((rc = vault_record_get(v, argv[optind], plain, &r)) != 0) {
-		rc = cli_fail(c, v, rc, "read the policy");
-	} else
-		policy_print(c, argv[optind], &r.policy);
-	secbuf_free(&plain);
-	vault_free(&v);
-	return rc;
+	policy_print(c, res);
+	json_decref(res);
+	return 0;
 }

@@ -2,6 +2,7 @@
 /* credvault rekey: a new vault master key, resealed to every keyslot. */
 #include <unistd.h>
 
+#include "cli/admin.h"
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/banned.h"
@@ -9,7 +10,7 @@
 int
 cmd_rekey(struct cli *c, int argc, char **argv)
 {
-	struct vault *v = NULL;
+	json_t *res = NULL;
 	int rc;
 
 	if (cli_plain_args(c, argc, argv, 0, "",
@@ -18,13 +19,10 @@ cmd_rekey(struct cli *c, int argc, char **argv)
 	    "in one transaction. Run it\nafter 'keyslot remove' so the "
 	    "removed member's copy of the old key is useless.\n", &rc))
 		return rc;
-	if ((rc = cli_open_unlocked(c, &v)) != 0)
+	if ((rc = cli_admin(c, "rekey", NULL, &res)) != 0)
 		return rc;
-	rc = vault_rekey(v);
-	if (rc != 0)
-		rc = cli_fail(c, v, rc, "rekey");
-	else
-		fprintf(stderr, "rekeyed '%s'\n", vault_path(v));
-	vault_free(&v);
-	return rc;
+	fprintf(stderr, "rekeyed '%s'\n",
+	    json_string_value(json_object_get(res, "path")));
+	json_decref(res);
+	return 0;
 }

@@ -2,10 +2,14 @@
 /* The admin operations: one function per operation, JSON in, JSON out. */
 #include "agent/jobs/admin_ops.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
 
 #include "hooks/proto.h"
 #include "vault/record.h"
@@ -124,6 +128,26 @@ admin_str(const json_t *args, const char *key, int required, size_t max,
 	return 0;
 }
 
+/* args' integer key in [min, max], or dflt when absent. */
+static int
+admin_uint(const json_t *args, const char *key, json_int_t min,
+    json_int_t max, json_int_t dflt, json_int_t *out, struct admin_answer *a)
+{
+	json_t *v = args != NULL ? json_object_get(args, key) : NULL;
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		admin_fail(a, CV_E_INVALID, "argument '%s' is not an integer in "
+		    "%lld..%lld", key, (long long)min, (long long)max);
+		return CV_E_INVALID;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
 static int
 admin_bool(const json_t *args, const char *key, int *out,
     struct admin_answer *a)
@@ -214,7 +238,8 @@ admin_record_json(const struct record *r)
 }
 
 static void
-admin_op_vault(struct vault *v, const json_t *args, struct admin_answer *a)
+admin_op_vault(struct vault *v, const json_t *args,
+    struct admin_answer *a)
 {
 	static const char *const allowed[] = { NULL };
 
@@ -224,7 +249,8 @@ admin_op_vault(struct vault *v, const json_t *args, struct admin_answer *a)
 }
 
 static void
-admin_op_show(struct vault *v, const json_t *args, struct admin_answer *a)
+admin_op_show(struct vault *v, const json_t *args,
+    struct admin_answer *a)
 {
 	static const char *const allowed[] = { "name", NULL };
 	struct secbuf *plain = NULL;
@@ -301,7 +327,8 @@ admin_list_cmp(const void *x, const void *y)
 }
 
 static void
-admin_op_list(struct vault *v, const json_t *args, struct admin_answer *a)
+admin_op_list(struct vault *v, const json_t *args,
+    struct admin_answer *a)
 {
 	static const char *const allowed[] = { NULL };
 	struct admin_list l = { json_array(), json_array(), 0 };
@@ -348,7 +375,8 @@ out:
 }
 
 static void
-admin_op_reveal(struct vault *v, const json_t *args, struct admin_answer *a)
+admin_op_reveal(struct vault *v, const json_t *args,
+    struct admin_answer *a)
 {
 	static const char *const allowed[] = { "name", NULL };
 	struct secbuf *secret = NULL;
@@ -376,7 +404,8 @@ admin_op_reveal(struct vault *v, const json_t *args, struct admin_answer *a)
 }
 
 static void
-admin_op_rm(struct vault *v, const json_t *args, struct admin_answer *a)
+admin_op_rm(struct vault *v, const json_t *args,
+    struct admin_answer *a)
 {
 	static const char *const allowed[] = { "name", NULL };
 	const char *name;
@@ -392,7 +421,8 @@ admin_op_rm(struct vault *v, const json_t *args, struct admin_answer *a)
 }
 
 static void
-admin_op_add(struct vault *v, const json_t *args, struct admin_answer *a)
+admin_op_add(struct vault *v, const json_t *args,
+    struct admin_answer *a)
 {
 	static const char *const allowed[] = { "name", "provider",
 		"client_id", "auth_url", "project_key", "scope", "api_url",
@@ -496,6 +526,331 @@ admin_op_keyslot_list(struct vault *v, const json_t *args,
 	a->result = json_pack("{s:o}", "keyslots", arr);
 }
 
+
+/* ---- rotation policy -------------------------------------------------- */
+
+#define ADMIN_SECONDS_MAX (10ll * 365 * 24 * 3600)
+
+static const char *
+admin_auto_name(uint8_t flags)
+{
+	switch (flags & ROTATION_AUTO_ALL) {
+	case ROTATION_AUTO_INVALID_CLIENT:
+		return "invalid-client";
+	case ROTATION_AUTO_AGE:
+		return "age";
+	case ROTATION_AUTO_ALL:
+		return "both";
+	default:
+		return "off";
+	}
+}
+
+struct admin_policy_change {
+	int set_flags, set_age, set_grace;
+	uint8_t flags;
+	uint64_t max_age, grace;
+	struct rotation_policy result;
+};
+
+static int
+admin_policy_fn(struct record *r, void *arg)
+{
+	struct admin_policy_change *p = arg;
+
+	if (p->set_flags)
+		r->policy.flags = p->flags;
+	if (p->set_age)
+		r->policy.max_age_s = p->max_age;
+	if (p->set_grace)
+		r->policy.grace_s = p->grace;
+	if ((r->policy.flags & ROTATION_AUTO_AGE) && r->policy.max_age_s == 0)
+		return CV_E_INVALID;
+	p->result = r->policy;
+	return 0;
+}
+
+static void
+admin_op_policy(struct vault *v, const json_t *args,
+    struct admin_answer *a)
+{
+	static const char *const allowed[] = { "name", "auto_rotate",
+		"max_age", "grace", NULL };
+	struct admin_policy_change p;
+	struct secbuf *plain = NULL;
+	const char *name, *mode;
+	json_int_t age, grace;
+	struct record r;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	if (admin_args_only(args, allowed, a) != 0 ||
+	    admin_name(args, &name, a) != 0 ||
+	    admin_str(args, "auto_rotate", 0, 16, &mode, a) != 0 ||
+	    admin_uint(args, "max_age", 60, ADMIN_SECONDS_MAX, -1, &age,
+	    a) != 0 ||
+	    admin_uint(args, "grace", 0, ADMIN_SECONDS_MAX, -1, &grace, a) != 0)
+		return;
+	if (mode != NULL) {
+		p.set_flags = 1;
+		if (strcmp(mode, "off") == 0)
+			p.flags = 0;
+		else if (strcmp(mode, "invalid-client") == 0)
+			p.flags = ROTATION_AUTO_INVALID_CLIENT;
+		else if (strcmp(mode, "age") == 0)
+			p.flags = ROTATION_AUTO_AGE;
+		else if (strcmp(mode, "both") == 0)
+			p.flags = ROTATION_AUTO_ALL;
+		else {
+			admin_fail(a, CV_E_INVALID, "--auto-rotate takes off, "
+			    "invalid-client, age or both");
+			return;
+		}
+	}
+	p.set_age = age >= 0;
+	p.max_age = age >= 0 ? (uint64_t)age : 0;
+	p.set_grace = grace >= 0;
+	p.grace = grace >= 0 ? (uint64_t)grace : 0;
+	if (p.set_flags || p.set_age || p.set_grace) {
+		rc = vault_record_update(v, name, admin_policy_fn, &p, "policy",
+		    NULL);
+		if (rc == CV_E_INVALID) {
+			admin_fail(a, rc, "--auto-rotate age needs --max-age SEC");
+			return;
+		}
+		if (rc != 0) {
+			admin_fail_vault(a, v, rc, "set the policy");
+			return;
+		}
+	} else {
+		if ((plain = secbuf_new(CV_RECORD_MAX)) == NULL) {
+			admin_fail_vault(a, NULL, CV_E_NOMEM, "read the policy");
+			return;
+		}
+		rc = vault_record_get(v, name, plain, &r);
+		if (rc == 0)
+			p.result = r.policy;
+		secbuf_free(&plain);
+		if (rc != 0) {
+			admin_fail_vault(a, v, rc, "read the policy");
+			return;
+		}
+	}
+	a->result = json_pack("{s:s,s:s,s:I,s:I}", "name", name,
+	    "auto_rotate", admin_auto_name(p.result.flags),
+	    "max_age", (json_int_t)p.result.max_age_s,
+	    "grace", (json_int_t)p.result.grace_s);
+}
+
+/* ---- keyslots, rekey, check, backup ----------------------------------- */
+
+static void
+admin_op_keyslot_add(struct vault *v, const json_t *args,
+    struct admin_answer *a)
+{
+	static const char *const allowed[] = { "label", "kind", "secret",
+		"memory_kib", "iterations", "parallelism", NULL };
+	struct kdf_params kdf = { 0, 0, 0 };
+	const char *label, *kind, *secret;
+	json_int_t mem, it, par;
+	struct secbuf *bin = NULL;
+	size_t binlen;
+	int keyfile, rc;
+
+	if (admin_args_only(args, allowed, a) != 0 ||
+	    admin_str(args, "label", 1, CV_LABEL_MAX, &label, a) != 0 ||
+	    admin_str(args, "kind", 1, 16, &kind, a) != 0 ||
+	    admin_str(args, "secret", 1, 2 * CV_KEYFILE_MAX, &secret, a) != 0 ||
+	    admin_uint(args, "memory_kib", 0, CV_KDF_MEMORY_MAX_KIB, 0, &mem,
+	    a) != 0 ||
+	    admin_uint(args, "iterations", 0, CV_KDF_ITERATIONS_MAX, 0, &it,
+	    a) != 0 ||
+	    admin_uint(args, "parallelism", 0, CV_KDF_PARALLELISM_MAX, 0, &par,
+	    a) != 0)
+		return;
+	if (!keyslot_label_is_valid(label)) {
+		admin_fail(a, CV_E_INVALID, "invalid label '%s': use 1-%d of "
+		    "A-Z a-z 0-9 . _ @ -", label, CV_LABEL_MAX);
+		return;
+	}
+	keyfile = strcmp(kind, "keyfile") == 0;
+	if (!keyfile && strcmp(kind, "passphrase") != 0) {
+		admin_fail(a, CV_E_INVALID, "a keyslot is of kind passphrase "
+		    "or keyfile");
+		return;
+	}
+	kdf.memory_kib = (uint32_t)mem;
+	kdf.iterations = (uint32_t)it;
+	kdf.parallelism = (uint32_t)par;
+	if (!keyfile && kdf_params_check(&kdf) != 0) {
+		admin_fail(a, CV_E_INVALID, "invalid Argon2id costs");
+		return;
+	}
+	if (keyfile) {
+		/* A key file's bytes travel as hex. */
+		if ((bin = secbuf_new(CV_KEYFILE_MAX)) == NULL) {
+			admin_fail_vault(a, NULL, CV_E_NOMEM, "add the keyslot");
+			return;
+		}
+		if (sodium_hex2bin(bin->data, CV_KEYFILE_MAX, secret,
+		    strlen(secret), NULL, &binlen, NULL) != 0 ||
+		    binlen < CV_KEYFILE_MIN) {
+			secbuf_free(&bin);
+			admin_fail(a, CV_E_INVALID, "a key file has %d to %d "
+			    "bytes", CV_KEYFILE_MIN, CV_KEYFILE_MAX);
+			return;
+		}
+		bin->len = binlen;
+	} else if (secret[0] == '\0' || strlen(secret) > CV_PASSPHRASE_MAX) {
+		admin_fail(a, CV_E_INVALID, "the new passphrase is empty or "
+		    "longer than %d bytes", CV_PASSPHRASE_MAX);
+		return;
+	}
+	rc = vault_keyslot_add(v, keyfile ? KEYSLOT_KEYFILE :
+	    KEYSLOT_PASSPHRASE, label, &kdf, keyfile ? (const void *)bin->data :
+	    secret, keyfile ? bin->len : strlen(secret));
+	secbuf_free(&bin);
+	if (rc == CV_E_EXISTS)
+		admin_fail(a, rc, "keyslot '%s' already exists; remove it first "
+		    "or pick another label", label);
+	else if (rc != 0)
+		admin_fail_vault(a, v, rc, "add the keyslot");
+	else
+		a->result = json_pack("{s:s}", "label", label);
+}
+
+static void
+admin_op_keyslot_remove(struct vault *v, const json_t *args,
+    struct admin_answer *a)
+{
+	static const char *const allowed[] = { "label", NULL };
+	const char *label;
+	int rc;
+
+	if (admin_args_only(args, allowed, a) != 0 ||
+	    admin_str(args, "label", 1, CV_LABEL_MAX, &label, a) != 0)
+		return;
+	if ((rc = vault_keyslot_remove(v, label)) != 0)
+		admin_fail_vault(a, v, rc, "remove the keyslot");
+	else
+		a->result = json_pack("{s:s}", "label", label);
+}
+
+static void
+admin_op_rekey(struct vault *v, const json_t *args,
+    struct admin_answer *a)
+{
+	static const char *const allowed[] = { NULL };
+	int rc;
+
+	if (admin_args_only(args, allowed, a) != 0)
+		return;
+	if ((rc = vault_rekey(v)) != 0)
+		admin_fail_vault(a, v, rc, "rekey");
+	else
+		a->result = json_pack("{s:s}", "path", vault_path(v));
+}
+
+static void
+admin_check_report(const char *what, const char *subject, int err,
+    void *arg)
+{
+	char msg[ADMIN_DETAIL_MAX];
+
+	if (what[0] == 'r')
+		(void)snprintf(msg, sizeof(msg), "record with storage id "
+		    "%.16s... fails authentication: %s", subject,
+		    cv_strerror(err));
+	else if (what[0] == 'k')
+		(void)snprintf(msg, sizeof(msg), "keyslot '%s' fails "
+		    "authentication: %s; remove it with 'credvault keyslot "
+		    "remove %s'", subject, cv_strerror(err), subject);
+	else
+		(void)snprintf(msg, sizeof(msg), "%s: %s", subject,
+		    cv_strerror(err));
+	(void)json_array_append_new(arg, json_string(msg));
+}
+
+static void
+admin_op_check(struct vault *v, const json_t *args,
+    struct admin_answer *a)
+{
+	static const char *const allowed[] = { NULL };
+	json_t *problems;
+	int rc;
+
+	if (admin_args_only(args, allowed, a) != 0)
+		return;
+	if ((problems = json_array()) == NULL) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "check the vault");
+		return;
+	}
+	rc = vault_check(v, admin_check_report, problems);
+	if (rc != 0 && rc != CV_E_INTEGRITY) {
+		json_decref(problems);
+		admin_fail_vault(a, v, rc, "check the vault");
+		return;
+	}
+	if (rc == CV_E_INTEGRITY && json_array_size(problems) == 0)
+		(void)json_array_append_new(problems, json_string(
+		    vault_subject(v)[0] != '\0' ? vault_subject(v) :
+		    "the vault is inconsistent"));
+	a->result = json_pack("{s:s,s:o}", "path", vault_path(v), "problems",
+	    problems);
+}
+
+/* Not wherever the member says, as the agent's user: a file name in the
+ * vault's backups/ directory. */
+static int
+admin_confine_backup(struct vault *v, const json_t *args, json_t **out,
+    struct admin_answer *a)
+{
+	const char *file = json_string_value(json_object_get(args, "file"));
+	char path[CV_PATH_MAX];
+
+	if (file == NULL)
+		return 0; /* the operation reports it */
+	if (file[0] == '\0' || file[0] == '.' || strchr(file, '/') != NULL ||
+	    strlen(file) > 128) {
+		admin_fail(a, CV_E_INVALID, "through the agent, a backup is "
+		    "named, not placed: give a file name (no '/'); it goes to "
+		    "the vault's backups/ directory");
+		return CV_E_INVALID;
+	}
+	(void)snprintf(path, sizeof(path), "%s/backups", vault_path(v));
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		admin_fail(a, CV_E_IO, "cannot create '%s': %s", path,
+		    strerror(errno));
+		return CV_E_IO;
+	}
+	(void)snprintf(path, sizeof(path), "%s/backups/%s", vault_path(v),
+	    file);
+	if ((*out = json_deep_copy(args)) == NULL ||
+	    json_object_set_new(*out, "file", json_string(path)) != 0) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "back up");
+		return CV_E_NOMEM;
+	}
+	return 0;
+}
+
+static void
+admin_op_backup(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	static const char *const allowed[] = { "file", NULL };
+	char why[ADMIN_DETAIL_MAX - 64];
+	const char *file;
+	int rc;
+
+	if (admin_args_only(args, allowed, a) != 0 ||
+	    admin_str(args, "file", 1, CV_PATH_MAX - 1, &file, a) != 0)
+		return;
+	if ((rc = vault_backup(v, file, why, sizeof(why))) != 0)
+		admin_fail(a, rc, "cannot back up '%s': %s", vault_path(v), why);
+	else
+		a->result = json_pack("{s:s,s:s}", "path", vault_path(v),
+		    "file", file);
+}
+
 /* ---- the table -------------------------------------------------------- */
 
 static const struct admin_op {
@@ -504,14 +859,25 @@ static const struct admin_op {
 	int on_record;   /* args' "name" is the record it is on */
 	void (*fn)(struct vault *v, const json_t *args,
 	    struct admin_answer *a);
+	/* Through the agent: args made safe for the agent's user to act
+	 * on (a new object into *out), or NULL when they are as given. */
+	int (*confine)(struct vault *v, const json_t *args, json_t **out,
+	    struct admin_answer *a);
 } admin_ops[] = {
-	{ "vault", NULL, 0, admin_op_vault },
-	{ "show", "show", 1, admin_op_show },
-	{ "list", "list", 0, admin_op_list },
-	{ "reveal", "reveal", 1, admin_op_reveal },
-	{ "rm", "rm", 1, admin_op_rm },
-	{ "add", "add", 1, admin_op_add },
-	{ "keyslot_list", "keyslot_list", 0, admin_op_keyslot_list },
+	{ "vault", NULL, 0, admin_op_vault, NULL },
+	{ "show", "show", 1, admin_op_show, NULL },
+	{ "list", "list", 0, admin_op_list, NULL },
+	{ "reveal", "reveal", 1, admin_op_reveal, NULL },
+	{ "rm", "rm", 1, admin_op_rm, NULL },
+	{ "add", "add", 1, admin_op_add, NULL },
+	{ "policy", "policy", 1, admin_op_policy, NULL },
+	{ "keyslot_list", "keyslot_list", 0, admin_op_keyslot_list, NULL },
+	{ "keyslot_add", "keyslot_add", 0, admin_op_keyslot_add, NULL },
+	{ "keyslot_remove", "keyslot_remove", 0, admin_op_keyslot_remove,
+	    NULL },
+	{ "rekey", "rekey", 0, admin_op_rekey, NULL },
+	{ "check", "check", 0, admin_op_check, NULL },
+	{ "backup", "backup", 0, admin_op_backup, admin_confine_backup },
 };
 
 static const struct admin_op *
@@ -553,9 +919,10 @@ admin_ops_lookup(const char *cmd, const json_t *args, const char **op,
 
 void
 admin_ops_run(struct vault *v, const char *cmd, const json_t *args,
-    struct admin_answer *a)
+    unsigned flags, struct admin_answer *a)
 {
 	const struct admin_op *o = admin_ops_find(cmd);
+	json_t *confined = NULL;
 
 	memset(a, 0, sizeof(*a));
 	if (o == NULL) {
@@ -566,7 +933,11 @@ admin_ops_run(struct vault *v, const char *cmd, const json_t *args,
 		admin_fail(a, CV_E_INVALID, "the arguments are not an object");
 		return;
 	}
-	o->fn(v, args, a);
+	if ((flags & ADMIN_OPS_REMOTE) != 0 && o->confine != NULL &&
+	    args != NULL && o->confine(v, args, &confined, a) != 0)
+		return;
+	o->fn(v, confined != NULL ? confined : args, a);
+	json_decref(confined);
 	if (a->err == 0 && a->result == NULL)
 		admin_fail_vault(a, NULL, CV_E_NOMEM, cmd);
 	if (a->err != 0) {

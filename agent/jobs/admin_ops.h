@@ -44,13 +44,15 @@ int admin_ops_lookup(const char *cmd, const json_t *args, const char **op,
     char *record, size_t recordlen) __attribute__((warn_unused_result));
 
 /*
- * Run cmd with args (NULL: none) against v.  a is cleared on entry; on
+ * Run cmd with args (NULL: none) against v (flags: ADMIN_OPS_*).  a is cleared on entry; on
  * return a->err says how it went and a->result (success) is the caller's
  * to json_decref().  An operation that read everything it could but met
  * damage (list, check) succeeds with a "problems" array in its result.
  */
+#define ADMIN_OPS_REMOTE 0x1u /* for a member, by the agent: backup only
+                                names a file in the vault's backups/ */
 void admin_ops_run(struct vault *v, const char *cmd, const json_t *args,
-    struct admin_answer *a);
+    unsigned flags, struct admin_answer *a);
 
 /* Release what a holds. */
 void admin_answer_clear(struct admin_answer *a);

@@ -346,7 +346,7 @@ adminrun_operate(struct adminrun_req *q)
 	}
 	adminrun_actor(a, a->actor, sizeof(a->actor));
 	vault_set_actor(clone, a->actor);
-	admin_ops_run(clone, a->cmd, q->args, &ans);
+	admin_ops_run(clone, a->cmd, q->args, ADMIN_OPS_REMOTE, &ans);
 	guard_release(a->guard, &clone);
 	a->err = ans.err;
 	if (ans.err == 0) {

@@ -127,6 +127,34 @@ expect_exit 2 "after the timestamp it asks again" -- \
 	member "$UIN" --passphrase-file /nonexistent reveal other
 expect_match "(and needs the passphrase)" "$T_ERR" "asks for the passphrase of keyslot"
 
+# The other operations, each behind the passphrase line.
+mem() { member "$UIN" --passphrase-file "$T_DIR/in/alice.pass" "$@"; }
+expect_exit 0 "a policy set through the agent" -- mem policy shop --auto-rotate invalid-client
+expect_match "(and shown)" "$T_OUT" "auto_rotate: +invalid-client"
+expect_exit 0 "a check through the agent" -- mem check
+expect_match "(intact)" "$T_OUT" "is intact"
+expect_exit 2 "a backup is not placed by a member" -- mem backup ../../escape
+expect_match "(told why)" "$T_ERR" "backups/ directory"
+expect_exit 0 "a backup by name" -- mem backup first.cvb
+[ "$(stat -c %U "$VAULT/backups/first.cvb" 2>/dev/null)" = "$USVC" ] &&
+	ok "(in the vault's backups/, owned by the service user)" ||
+	not_ok "(in the vault's backups/, owned by the service user)"
+printf 'carol new passphrase 9\n' >"$T_DIR/in/carol.pass"
+chown "$UIN" "$T_DIR/in/carol.pass" && chmod 600 "$T_DIR/in/carol.pass"
+expect_exit 0 "a keyslot added through the agent" -- mem keyslot add carol \
+	--new-passphrase-file "$T_DIR/in/carol.pass" \
+	--kdf-memory 8 --kdf-iterations 1 --kdf-parallelism 1
+expect_exit 0 "(listed)" -- member "$UIN" keyslot list
+expect_match "(carol)" "$T_OUT" "carol"
+install -m 600 -o "$USVC" "$T_DIR/in/carol.pass" "$SVC/carol.pass"
+carol() { setpriv --reuid "$USVC" --regid "$GSOCK" --init-groups \
+	env CREDVAULT_STATE_DIR="$SVC/state" "$CV" --vault "$VAULT" --local \
+	--passphrase-file "$SVC/carol.pass" "$@"; }
+expect_exit 0 "the new slot opens the vault" -- carol list
+expect_exit 0 "removed through the agent" -- mem keyslot remove carol
+expect_exit 0 "and a rekey" -- mem rekey
+expect_exit 3 "the removed slot no longer opens it" -- carol list
+
 svc --local audit >"$T_DIR/audit.txt" 2>&1
 expect_match "the audit names the member who added" "$T_DIR/audit.txt" \
 	"peer uid=$(id -u "$UIN") user=$UIN pid=[0-9]+ exe=[^	]*	add	shop	ok"
