@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A vault command, through the vault's agent or on the files. */
+/* realpath() is XSI. */
+#define _XOPEN_SOURCE 700
 #include "cli/admin.h"
 
 #include <limits.h>

@@ -3,43 +3,19 @@
 #include <getopt.h>
 #include <string.h>
 
-#include "hooks/rotator.h"
+#include "cli/admin.h"
 #include "cli/commands.h"
 #include "cli/prompt.h"
 #include "base/err.h"
-#include "vault/rotate.h"
 #include "base/banned.h"
 
 #define ROTATE_USAGE                                                        \
 	"NAME [--force] [--secret-stdin [--client-id ID] | --abort]"
-/* A generation activated this recently was almost surely made by a
- * concurrent rotation (the agent's, after an invalid_client): rotating it
- * again needs --force. */
-#define ROTATE_RECENT_S 60
 
+/* The new secret a human made, from the terminal or stdin, into args. */
 static int
-rotate_report(struct cli *c, struct vault *v, const char *name, int rc,
-    const struct rotate_result *res, const char *doing)
+rotate_read_secret(struct cli *c, json_t *args)
 {
-	if (rc == 0)
-		return 0;
-	if (res->err[0] != '\0') {
-		cli_error(c, "cannot %s '%s': %s", doing, name, res->err);
-		if (rc == CV_E_UPSTREAM)
-			cli_error(c, "the working secret is unchanged or already "
-			    "replaced; nothing is lost: run 'credvault rotate "
-			    "%s' again to continue, or see 'credvault show %s'",
-			    name, name);
-		return cv_exit_code(rc);
-	}
-	return cli_fail(c, v, rc, doing);
-}
-
-static int
-rotate_by_hand(struct cli *c, struct vault *v, const char *name,
-    const char *client_id)
-{
-	struct rotate_result res;
 	struct secbuf *secret = NULL;
 	int rc;
 
@@ -54,90 +30,46 @@ rotate_by_hand(struct cli *c, struct vault *v, const char *name,
 		secbuf_free(&secret);
 		return CV_EXIT_USAGE;
 	}
-	rc = rotate_manual(v, name, client_id, secret, &res);
+	/* jansson copies it; the wiping allocator wipes the copy. */
+	rc = json_object_set_new(args, "secret", json_stringn(
+	    (const char *)secret->data, secret->len));
 	secbuf_free(&secret);
-	if (rc != 0)
-		return rotate_report(c, v, name, rc, &res, "rotate");
-	fprintf(stderr, "'%s' now uses generation #%u; the previous one is "
-	    "retired (delete its API client at the provider)\n", name, res.to);
-	return 0;
+	return rc == 0 ? 0 : CV_EXIT_FAILURE;
 }
 
-/*
- * The generation this command means to replace: the active one now, so
- * that if the agent rotates it first (after an invalid_client), this
- * command does not create a second new client.  A rotation already under
- * way is finished instead (it replaces the same generation).
- */
-static int
-rotate_seen(struct vault *v, const char *name, uint32_t *from,
-    int64_t *age)
+static void
+rotate_print(const json_t *res)
 {
-	struct secbuf *plain = secbuf_new(CV_RECORD_MAX);
-	const struct generation *g;
-	struct record r;
-	int rc;
+	const char *name = json_string_value(json_object_get(res, "name"));
+	const char *outcome = json_string_value(json_object_get(res,
+	    "outcome"));
+	long long from = json_integer_value(json_object_get(res, "from"));
+	long long to = json_integer_value(json_object_get(res, "to"));
 
-	*from = 0;
-	*age = -1;
-	if (plain == NULL)
-		return CV_E_NOMEM;
-	if ((rc = vault_record_get(v, name, plain, &r)) == 0 &&
-	    (g = record_active(&r)) != NULL) {
-		/* Under way elsewhere: finish that one, start no other. */
-		*from = g->number;
-		if (g->number > 1 && r.rot.step == ROT_NONE)
-			*age = vault_now() - g->activated_at;
-	}
-	secbuf_free(&plain);
-	return rc;
-}
-
-static int
-rotate_by_hooks(struct cli *c, struct vault *v, const char *name, int abort,
-    int force)
-{
-	struct rotator *h = NULL;
-	struct rotate_result res = { 0 }; /* unset if rotate_seen() fails */
-	char why[512] = "";
-	uint32_t from = 0;
-	int64_t age;
-	int rc;
-
-	if ((rc = rotator_new(v, NULL, name, &h, why,
-	    sizeof(why))) != 0) {
-		cli_error(c, "cannot rotate '%s': %s", name, why[0] ? why :
-		    cv_strerror(rc));
-		return cv_exit_code(rc);
-	}
-	if (abort)
-		rc = rotate_abort(v, name, rotator_ops(h), &res);
-	else if ((rc = rotate_seen(v, name, &from, &age)) == 0) {
-		if (!force && age >= 0 && age < ROTATE_RECENT_S) {
-			fprintf(stderr, "'%s' was rotated %lld s ago (generation "
-			    "#%u is active); run with --force to rotate it "
-			    "again\n", name, (long long)age, from);
-			rotator_free(&h);
-			return 0;
-		}
-		rc = rotate_run(v, name, from, rotator_ops(h), &res);
-	}
-	rotator_free(&h);
-	if (rc != 0)
-		return rotate_report(c, v, name, rc, &res, abort ?
-		    "abort the rotation of" : "rotate");
-	if (abort)
+	if (strcmp(outcome, "manual") == 0)
+		fprintf(stderr, "'%s' now uses generation #%lld; the previous "
+		    "one is retired (delete its API client at the provider)\n",
+		    name, to);
+	else if (strcmp(outcome, "aborted, deleted") == 0)
 		fprintf(stderr, "abandoned the rotation of '%s'; the pending "
 		    "client was deleted\n", name);
-	else if (res.already)
+	else if (strcmp(outcome, "aborted") == 0)
+		fprintf(stderr, "abandoned the rotation of '%s'; no client had "
+		    "been created yet, so none was deleted\n", name);
+	else if (strcmp(outcome, "recent") == 0)
+		fprintf(stderr, "'%s' was rotated %lld s ago (generation #%lld "
+		    "is active); run with --force to rotate it again\n", name,
+		    (long long)json_integer_value(json_object_get(res, "age")),
+		    to);
+	else if (strcmp(outcome, "already") == 0)
 		fprintf(stderr, "'%s' was rotated by another process meanwhile; "
-		    "generation #%u is active\n", name, res.to);
+		    "generation #%lld is active\n", name, to);
 	else
-		fprintf(stderr, "'%s' rotated%s: generation #%u is active, "
-		    "#%u is retired; the new secret can be revealed once with "
-		    "'credvault reveal %s'\n", name, res.resumed ?
-		    " (resumed)" : "", res.to, res.from, name);
-	return 0;
+		fprintf(stderr, "'%s' rotated%s: generation #%lld is active, "
+		    "#%lld is retired; the new secret can be revealed once "
+		    "with 'credvault reveal %s'\n", name,
+		    strcmp(outcome, "resumed") == 0 ? " (resumed)" : "", to,
+		    from, name);
 }
 
 int
@@ -152,7 +84,7 @@ cmd_rotate(struct cli *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *client_id = NULL;
-	struct vault *v = NULL;
+	json_t *args, *res = NULL;
 	int ch, rc, by_hand = 0, abort = 0, force = 0;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -199,10 +131,19 @@ cmd_rotate(struct cli *c, int argc, char **argv)
 		cli_error(c, "invalid name '%s'", argv[optind]);
 		return CV_EXIT_USAGE;
 	}
-	if ((rc = cli_open_unlocked(c, &v)) != 0)
+	if ((args = json_pack("{s:s,s:b,s:b}", "name", argv[optind], "abort",
+	    abort, "force", force)) == NULL)
+		return CV_EXIT_FAILURE;
+	if (client_id != NULL)
+		(void)json_object_set_new(args, "client_id",
+		    json_string(client_id));
+	if (by_hand && (rc = rotate_read_secret(c, args)) != 0) {
+		json_decref(args);
 		return rc;
-	rc = by_hand ? rotate_by_hand(c, v, argv[optind], client_id) :
-	    rotate_by_hooks(c, v, argv[optind], abort, force);
-	vault_free(&v);
-	return rc;
+	}
+	if ((rc = cli_admin(c, "rotate", args, &res)) != 0)
+		return rc;
+	rotate_print(res);
+	json_decref(res);
+	return 0;
 }

@@ -577,6 +577,7 @@ rotate_abort(struct vault *v, const char *name, const struct rotate_ops *ops,
 		    "client failed: %.160s", err[0] ? err : cv_strerror(rc));
 		goto out;
 	}
+	res->deleted = g != NULL;
 	rc = vault_record_update(v, name, rotate_drop_pending_fn, NULL,
 	    "rotate abort", NULL);
 out:

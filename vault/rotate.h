@@ -41,6 +41,7 @@ struct rotate_result {
 	uint32_t to;        /* active generation after (== from if none) */
 	int already;        /* another process rotated past `from` first */
 	int resumed;        /* an interrupted rotation was continued */
+	int deleted;        /* rotate_abort: a pending client was deleted */
 	char err[ROTATE_ERR_MAX]; /* what failed, secret-free */
 };
 

@@ -12,6 +12,8 @@
 #include <sodium.h>
 
 #include "hooks/proto.h"
+#include "hooks/rotator.h"
+#include "vault/rotate.h"
 #include "vault/record.h"
 #include "base/err.h"
 #include "base/limits.h"
@@ -642,6 +644,164 @@ admin_op_policy(struct vault *v, const json_t *args,
 	    "grace", (json_int_t)p.result.grace_s);
 }
 
+/* ---- rotation --------------------------------------------------------- */
+
+/* A generation activated this recently was almost surely made by a
+ * concurrent rotation (the agent's, after an invalid_client): rotating it
+ * again needs "force". */
+#define ADMIN_ROTATE_RECENT_S 60
+
+/* A failed rotation: what failed and, if the provider did, that nothing
+ * is lost. */
+static void
+admin_rotate_fail(struct admin_answer *a, struct vault *v, const char *name,
+    int rc, const struct rotate_result *res, const char *doing)
+{
+	if (res->err[0] == '\0') {
+		admin_fail_vault(a, v, rc, doing);
+		return;
+	}
+	admin_fail(a, rc, "cannot %s '%s': %s%s%s%s", doing, name, res->err,
+	    rc == CV_E_UPSTREAM ? "; the working secret is unchanged or "
+	    "already replaced; nothing is lost: run 'credvault rotate " : "",
+	    rc == CV_E_UPSTREAM ? name : "", rc == CV_E_UPSTREAM ?
+	    "' again to continue" : "");
+}
+
+/*
+ * The generation this rotation means to replace: the active one now, so
+ * that if the agent rotates it first (after an invalid_client), this one
+ * does not create a second new client; its age when it was made by a
+ * rotation that is over (-1 else).  A rotation under way is finished
+ * instead (it replaces the same generation).
+ */
+static int
+admin_rotate_seen(struct vault *v, const char *name, uint32_t *from,
+    int64_t *age)
+{
+	struct secbuf *plain = secbuf_new(CV_RECORD_MAX);
+	const struct generation *g;
+	struct record r;
+	int rc;
+
+	*from = 0;
+	*age = -1;
+	if (plain == NULL)
+		return CV_E_NOMEM;
+	if ((rc = vault_record_get(v, name, plain, &r)) == 0 &&
+	    (g = record_active(&r)) != NULL) {
+		*from = g->number;
+		if (g->number > 1 && r.rot.step == ROT_NONE)
+			*age = vault_now() - g->activated_at;
+	}
+	secbuf_free(&plain);
+	return rc;
+}
+
+/* By hand: the secret (and client id) a human made at the provider. */
+static void
+admin_rotate_manual(struct vault *v, const char *name, const char *secret,
+    const char *client_id, struct admin_answer *a)
+{
+	struct rotate_result res;
+	struct secbuf *s;
+	int rc;
+
+	if (!record_secret_is_valid(secret, strlen(secret))) {
+		admin_fail(a, CV_E_INVALID, "the new secret must be 1-%d "
+		    "printable ASCII characters without spaces", CV_SECRET_MAX);
+		return;
+	}
+	if ((s = secbuf_new(strlen(secret))) == NULL) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "rotate");
+		return;
+	}
+	memcpy(s->data, secret, strlen(secret));
+	s->len = strlen(secret);
+	rc = rotate_manual(v, name, client_id, s, &res);
+	secbuf_free(&s);
+	if (rc != 0)
+		admin_rotate_fail(a, v, name, rc, &res, "rotate");
+	else
+		a->result = json_pack("{s:s,s:s,s:I,s:I}", "name", name,
+		    "outcome", "manual", "from", (json_int_t)res.from, "to",
+		    (json_int_t)res.to);
+}
+
+/* Through the record's stacks: rotate, resume, or abort. */
+static void
+admin_rotate_hooks(struct vault *v, const char *name, int abort, int force,
+    struct admin_answer *a)
+{
+	struct rotate_result res = { 0 }; /* unset if seen() fails */
+	struct rotator *h = NULL;
+	const char *outcome;
+	char why[256] = "";
+	uint32_t from = 0;
+	int64_t age = -1;
+	int rc;
+
+	if ((rc = rotator_new(v, NULL, name, &h, why, sizeof(why))) != 0) {
+		admin_fail(a, rc, "cannot rotate '%s': %s", name, why[0] ? why :
+		    cv_strerror(rc));
+		return;
+	}
+	if (abort)
+		rc = rotate_abort(v, name, rotator_ops(h), &res);
+	else if ((rc = admin_rotate_seen(v, name, &from, &age)) == 0 &&
+	    (force || age < 0 || age >= ADMIN_ROTATE_RECENT_S))
+		rc = rotate_run(v, name, from, rotator_ops(h), &res);
+	rotator_free(&h);
+	if (rc != 0) {
+		admin_rotate_fail(a, v, name, rc, &res, abort ?
+		    "abort the rotation of" : "rotate");
+		return;
+	}
+	if (abort)
+		outcome = res.deleted ? "aborted, deleted" : "aborted";
+	else if (!force && age >= 0 && age < ADMIN_ROTATE_RECENT_S) {
+		outcome = "recent";
+		res.from = res.to = from;
+	} else
+		outcome = res.already ? "already" : res.resumed ? "resumed" :
+		    "rotated";
+	a->result = json_pack("{s:s,s:s,s:I,s:I,s:I}", "name", name,
+	    "outcome", outcome, "from", (json_int_t)res.from, "to",
+	    (json_int_t)res.to, "age", (json_int_t)age);
+}
+
+static void
+admin_op_rotate(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	static const char *const allowed[] = { "name", "secret", "client_id",
+		"abort", "force", NULL };
+	const char *name, *secret, *client_id;
+	int abort = 0, force = 0;
+
+	if (admin_args_only(args, allowed, a) != 0 ||
+	    admin_name(args, &name, a) != 0 ||
+	    admin_str(args, "secret", 0, CV_SECRET_MAX, &secret, a) != 0 ||
+	    admin_str(args, "client_id", 0, CV_CLIENT_ID_MAX, &client_id,
+	    a) != 0 ||
+	    admin_bool(args, "abort", &abort, a) != 0 ||
+	    admin_bool(args, "force", &force, a) != 0)
+		return;
+	if ((secret != NULL && abort) || (client_id != NULL &&
+	    secret == NULL)) {
+		admin_fail(a, CV_E_INVALID, "a secret by hand (and its client "
+		    "id) cannot go with an abort");
+		return;
+	}
+	if (client_id != NULL && client_id[0] == '\0') {
+		admin_fail(a, CV_E_INVALID, "invalid --client-id");
+		return;
+	}
+	if (secret != NULL)
+		admin_rotate_manual(v, name, secret, client_id, a);
+	else
+		admin_rotate_hooks(v, name, abort, force, a);
+}
+
 /* ---- keyslots, rekey, check, backup ----------------------------------- */
 
 static void
@@ -870,6 +1030,7 @@ static const struct admin_op {
 	{ "reveal", "reveal", 1, admin_op_reveal, NULL },
 	{ "rm", "rm", 1, admin_op_rm, NULL },
 	{ "add", "add", 1, admin_op_add, NULL },
+	{ "rotate", "rotate", 1, admin_op_rotate, NULL },
 	{ "policy", "policy", 1, admin_op_policy, NULL },
 	{ "keyslot_list", "keyslot_list", 0, admin_op_keyslot_list, NULL },
 	{ "keyslot_add", "keyslot_add", 0, admin_op_keyslot_add, NULL },

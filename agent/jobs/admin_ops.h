@@ -44,9 +44,9 @@ int admin_ops_lookup(const char *cmd, const json_t *args, const char **op,
     char *record, size_t recordlen) __attribute__((warn_unused_result));
 
 /*
- * Run cmd with args (NULL: none) against v (flags: ADMIN_OPS_*).  a is cleared on entry; on
- * return a->err says how it went and a->result (success) is the caller's
- * to json_decref().  An operation that read everything it could but met
+ * Run cmd with args (NULL: none) against v (flags: ADMIN_OPS_*).  a is
+ * cleared on entry; on return a->err says how it went and a->result
+ * (success) is the caller's to json_decref().  An operation that read everything it could but met
  * damage (list, check) succeeds with a "problems" array in its result.
  */
 #define ADMIN_OPS_REMOTE 0x1u /* for a member, by the agent: backup only

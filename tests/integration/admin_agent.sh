@@ -131,6 +131,12 @@ expect_match "(and needs the passphrase)" "$T_ERR" "asks for the passphrase of k
 mem() { member "$UIN" --passphrase-file "$T_DIR/in/alice.pass" "$@"; }
 expect_exit 0 "a policy set through the agent" -- mem policy shop --auto-rotate invalid-client
 expect_match "(and shown)" "$T_OUT" "auto_rotate: +invalid-client"
+printf 'hand-made-secret-2\n' >"$T_DIR/in/secret2"
+chmod 644 "$T_DIR/in/secret2"
+mem_from() { local f=$1; shift; mem "$@" <"$f"; }
+expect_exit 0 "a rotation by hand through the agent" -- \
+	mem_from "$T_DIR/in/secret2" rotate shop --secret-stdin
+expect_match "(generation 2)" "$T_ERR" "'shop' now uses generation #2"
 expect_exit 0 "a check through the agent" -- mem check
 expect_match "(intact)" "$T_OUT" "is intact"
 expect_exit 2 "a backup is not placed by a member" -- mem backup ../../escape
@@ -158,6 +164,8 @@ expect_exit 3 "the removed slot no longer opens it" -- carol list
 svc --local audit >"$T_DIR/audit.txt" 2>&1
 expect_match "the audit names the member who added" "$T_DIR/audit.txt" \
 	"peer uid=$(id -u "$UIN") user=$UIN pid=[0-9]+ exe=[^	]*	add	shop	ok"
+expect_match "and the member who rotated" "$T_DIR/audit.txt" \
+	"peer uid=$(id -u "$UIN") user=$UIN .*	rotate manual	shop	ok"
 expect_match "and the keyslot proved for the reveal" "$T_DIR/audit.txt" \
 	"peer uid=$(id -u "$UIN") user=$UIN .*keyslot=$UIN	reveal	shop"
 expect_match "and the refusal of the other" "$T_DIR/audit.txt" \

@@ -104,8 +104,11 @@ expect_match "with a clear message" "$T_ERR" "creating the new client failed"
 expect_match "and says how to continue" "$T_ERR" "credvault rotate shop"
 [ "$(active_gen)" = "$gen" ] && ok "the old generation stays active" || not_ok "active changed"
 [ "$(step)" = started ] && ok "the rotation waits at 'started'" || not_ok "step $(step)"
+expect_exit 0 "an abort before any client was created" -- cv rotate shop --abort
+expect_match "says none was deleted" "$T_ERR" "abandoned the rotation of 'shop'; no client had been created yet, so none was deleted"
 srv_fake_ctl fake /_control '{"api_fail_first": 0}' >/dev/null
-expect_exit 0 "with the provider back, rotate completes" -- cv rotate shop
+expect_exit 0 "with the provider back, rotate completes" -- cv rotate shop --force
+expect_match "(a new generation)" "$T_ERR" "generation #$((gen + 1)) is active"
 
 # 4. Verification fails: the new secret is kept pending, old one active.
 gen=$(active_gen)
@@ -125,6 +128,7 @@ expect_exit 7 "another failed verification" -- cv rotate shop --force
 rm -f "$T_DIR/fail-mint"
 expect_exit 5 "manual rotation waits for the automated one" -- sh -c "echo hand-made-secret | '$CV' --vault '$VAULT' --passphrase-file '$T_DIR/pass' rotate shop --secret-stdin"
 expect_exit 0 "rotate --abort" -- cv rotate shop --abort
+expect_match "says the pending client was deleted" "$T_ERR" "abandoned the rotation of 'shop'; the pending client was deleted"
 [ "$(step)" = none ] && ok "no rotation pending" || not_ok "step $(step)"
 id=$(cv show shop --json | srv_py -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
 [ "$(live_clients)" = "$id" ] && ok "the pending client was deleted upstream" || not_ok "upstream: $(live_clients)"
