@@ -53,6 +53,8 @@
 /* Tokens and the agent (DESIGN.md section 7). */
 #define CV_TOKEN_MAX 8192
 #define CV_FRAME_MAX 65536       /* one agent frame body, either way */
+/* An admin reply (a page of a list or of the audit log) may be larger. */
+#define CV_ADMIN_REPLY_MAX (4u << 20)
 #define CV_REQUEST_MAX 16384     /* one agent request body (an admin add
                                     with every field at its longest fits) */
 #define CV_AGENT_CLIENTS_MAX 1024 /* and no more than descriptors allow */

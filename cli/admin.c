@@ -24,33 +24,6 @@ admin_exit(int err)
 	return err == CV_E_INVALID ? CV_EXIT_USAGE : cv_exit_code(err);
 }
 
-/* On the files: unlock, run, lock. */
-static int
-admin_local(struct cli *c, const char *cmd, const json_t *args,
-    unsigned flags, json_t **res)
-{
-	struct admin_answer a;
-	struct vault *v = NULL;
-	int rc;
-
-	if (c->verbose)
-		fprintf(stderr, "credvault: opening the vault in '%s' "
-		    "itself\n", c->vault_dir);
-	if ((rc = (flags & CLI_ADMIN_NO_UNLOCK) != 0 ? cli_open_locked(c, &v) :
-	    cli_open_unlocked(c, &v)) != 0)
-		return rc;
-	admin_ops_run(v, cmd, args, 0, &a);
-	vault_free(&v);
-	if (a.err != 0) {
-		cli_error(c, "%s", a.detail);
-		return admin_exit(a.err);
-	}
-	*res = a.result;
-	a.result = NULL;
-	admin_answer_clear(&a);
-	return 0;
-}
-
 /* Send {"v":1,"op":"admin","cmd":cmd,"args":args[,"proof":proof]} and
  * parse the reply object into *reply. */
 static int
@@ -127,9 +100,6 @@ admin_agent(struct cli *c, struct credvault_conn *conn, const char *path,
 	const char *status, *cls, *detail;
 	int r, tries;
 
-	if (c->verbose)
-		fprintf(stderr, "credvault: through the agent at '%s'\n",
-		    path);
 	for (tries = 0; tries < 2; tries++) {
 		json_decref(reply);
 		if ((r = admin_send(conn, cmd, args, proof, &reply)) != 0) {
@@ -205,6 +175,112 @@ admin_same_vault(struct cli *c, struct credvault_conn *conn)
 	return same;
 }
 
+struct cli_admin {
+	struct cli *c;
+	struct credvault_conn *conn;  /* through this agent, or */
+	struct vault *v;              /* on these files */
+	char path[CV_PATH_MAX];       /* the agent's socket */
+};
+
+int
+cli_admin_begin(struct cli *c, unsigned flags, struct cli_admin **out)
+{
+	const char *path = c->socket, *env = getenv("CREDVAULT_SOCKET");
+	struct cli_admin *s;
+	int r;
+
+	*out = NULL;
+	if ((r = cli_vault_dir(c)) != 0)
+		return r;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CV_EXIT_FAILURE;
+	s->c = c;
+	if (c->local)
+		goto files;
+	if (path == NULL && env != NULL && env[0] != '\0')
+		path = env;
+	if (path != NULL) {
+		/* Named: that agent, or nothing. */
+		(void)snprintf(s->path, sizeof(s->path), "%s", path);
+		if ((r = credvault_connect(path, &s->conn)) != 0) {
+			cli_error(c, "cannot reach the agent at '%s': %s%s", path,
+			    credvault_strerror(r), r == CREDVAULT_NO_AGENT ?
+			    "; start it, or use --local to open the vault "
+			    "files yourself" : "");
+			free(s);
+			return CV_EXIT_FAILURE;
+		}
+		goto agent;
+	}
+	if (credvault_socket_path(s->path, sizeof(s->path)) == 0 &&
+	    credvault_connect(s->path, &s->conn) == 0) {
+		if (admin_same_vault(c, s->conn))
+			goto agent;
+		credvault_close(&s->conn);
+	}
+files:
+	if (c->verbose)
+		fprintf(stderr, "credvault: opening the vault in '%s' "
+		    "itself\n", c->vault_dir);
+	if ((r = (flags & CLI_ADMIN_NO_UNLOCK) != 0 ? cli_open_locked(c,
+	    &s->v) : cli_open_unlocked(c, &s->v)) != 0) {
+		free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+agent:
+	if (c->verbose)
+		fprintf(stderr, "credvault: through the agent at '%s'\n",
+		    s->path);
+	*out = s;
+	return 0;
+}
+
+int
+cli_admin_call(struct cli_admin *s, const char *cmd, json_t *args,
+    json_t **res)
+{
+	struct admin_answer a;
+	int r = 0;
+
+	*res = NULL;
+	if (s->conn != NULL) {
+		r = admin_agent(s->c, s->conn, s->path, cmd, args, res);
+	} else {
+		admin_ops_run(s->v, cmd, args, 0, &a);
+		if (a.err != 0) {
+			cli_error(s->c, "%s", a.detail);
+			r = admin_exit(a.err);
+		} else {
+			*res = a.result;
+			a.result = NULL;
+		}
+		admin_answer_clear(&a);
+	}
+	json_decref(args);
+	return r;
+}
+
+int
+cli_admin_is_agent(const struct cli_admin *s)
+{
+	return s->conn != NULL;
+}
+
+void
+cli_admin_end(struct cli_admin **sp)
+{
+	struct cli_admin *s = *sp;
+
+	if (s == NULL)
+		return;
+	credvault_close(&s->conn);
+	vault_free(&s->v);
+	free(s);
+	*sp = NULL;
+}
+
 int
 cli_admin(struct cli *c, const char *cmd, json_t *args, json_t **res)
 {
@@ -215,41 +291,15 @@ int
 cli_admin_flags(struct cli *c, const char *cmd, json_t *args,
     unsigned flags, json_t **res)
 {
-	struct credvault_conn *conn = NULL;
-	const char *path = c->socket, *env = getenv("CREDVAULT_SOCKET");
-	char def[CV_PATH_MAX];
+	struct cli_admin *s = NULL;
 	int r;
 
 	*res = NULL;
-	if ((r = cli_vault_dir(c)) != 0)
-		goto out;
-	if (c->local) {
-		r = admin_local(c, cmd, args, flags, res);
-		goto out;
+	if ((r = cli_admin_begin(c, flags, &s)) != 0) {
+		json_decref(args);
+		return r;
 	}
-	if (path == NULL && env != NULL && env[0] != '\0')
-		path = env;
-	if (path != NULL) {
-		/* Named: that agent, or nothing. */
-		if ((r = credvault_connect(path, &conn)) != 0) {
-			cli_error(c, "cannot reach the agent at '%s': %s%s", path,
-			    credvault_strerror(r), r == CREDVAULT_NO_AGENT ?
-			    "; start it, or use --local to open the vault "
-			    "files yourself" : "");
-			r = CV_EXIT_FAILURE;
-			goto out;
-		}
-		r = admin_agent(c, conn, path, cmd, args, res);
-		goto out;
-	}
-	if (credvault_socket_path(def, sizeof(def)) == 0 &&
-	    credvault_connect(def, &conn) == 0 && admin_same_vault(c, conn)) {
-		r = admin_agent(c, conn, def, cmd, args, res);
-		goto out;
-	}
-	r = admin_local(c, cmd, args, flags, res);
-out:
-	credvault_close(&conn);
-	json_decref(args);
+	r = cli_admin_call(s, cmd, args, res);
+	cli_admin_end(&s);
 	return r;
 }

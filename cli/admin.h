@@ -34,4 +34,17 @@ int cli_admin(struct cli *c, const char *cmd, json_t *args, json_t **res);
 int cli_admin_flags(struct cli *c, const char *cmd, json_t *args,
     unsigned flags, json_t **res);
 
+/*
+ * Several commands on one connection or one unlocked vault (a paged
+ * list, a bulk import, audit --follow): begin decides where they run, as
+ * above; each call takes args over; end closes.
+ */
+struct cli_admin;
+int cli_admin_begin(struct cli *c, unsigned flags, struct cli_admin **out);
+int cli_admin_call(struct cli_admin *s, const char *cmd, json_t *args,
+    json_t **res);
+void cli_admin_end(struct cli_admin **sp);
+/* 1 when s runs its commands through an agent. */
+int cli_admin_is_agent(const struct cli_admin *s);
+
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* credvault list: every record, sorted by name, never a secret. */
+/* credvault list: the records, sorted by name, never a secret. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,57 +12,152 @@
 #include "base/err.h"
 #include "base/banned.h"
 
-static void
-list_print(const struct cli *c, const json_t *res)
+#define LIST_USAGE "[GLOB] [--provider P] [--long] [--json]"
+
+/* An age as people read it: 45s, 12m, 5h, 3d. */
+static const char *
+list_age(long long secs, char *buf, size_t len)
 {
-	const json_t *items = json_object_get(res, "records"), *it;
+	if (secs < 0)
+		secs = 0;
+	if (secs < 120)
+		(void)snprintf(buf, len, "%llds", secs);
+	else if (secs < 2 * 3600)
+		(void)snprintf(buf, len, "%lldm", secs / 60);
+	else if (secs < 2 * 86400)
+		(void)snprintf(buf, len, "%lldh", secs / 3600);
+	else
+		(void)snprintf(buf, len, "%lldd", secs / 86400);
+	return buf;
+}
+
+static const char *
+list_field(const json_t *it, const char *key)
+{
+	const char *s = json_string_value(json_object_get(it, key));
+
+	return s != NULL && s[0] != '\0' ? s : "-";
+}
+
+static void
+list_print_long(const json_t *items)
+{
+	long long now = (long long)vault_now();
+	const json_t *it;
+	char age[32];
 	size_t i;
 
-	if (c->json) {
-		output_json(items);
-		return;
-	}
+	printf("%-24s %-14s %-16s %-24s %-4s %-5s %-8s %s\n", "NAME",
+	    "PROVIDER", "PROJECT", "CLIENT_ID", "GEN", "AGE", "REVEALED",
+	    "SCOPES");
 	for (i = 0; i < json_array_size(items); i++) {
 		it = json_array_get(items, i);
-		printf("%s\n", json_string_value(json_object_get(it, "name")));
+		printf("%-24s %-14s %-16s %-24s #%-3lld %-5s %-8s %s\n",
+		    list_field(it, "name"), list_field(it, "provider"),
+		    list_field(it, "project_key"), list_field(it, "client_id"),
+		    (long long)json_integer_value(json_object_get(it,
+		    "generation")), list_age(now - json_integer_value(
+		    json_object_get(it, "activated_at")), age, sizeof(age)),
+		    json_is_true(json_object_get(it, "revealed")) ? "yes" :
+		    "no", list_field(it, "scope"));
 	}
+}
+
+static int
+list_args(struct cli *c, int argc, char **argv, json_t *args, int *lng)
+{
+	static const struct option opts[] = {
+		{ "provider", required_argument, NULL, 'p' },
+		{ "long", no_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "hl", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			(void)json_object_set_new(args, "provider",
+			    json_string(optarg));
+			break;
+		case 'l':
+			*lng = 1;
+			break;
+		case 'j':
+			c->json = 1;
+			break;
+		case 'h':
+			printf("usage: credvault list %s\nList record names, "
+			    "sorted.  GLOB (quote it: 'shop-*') and --provider "
+			    "keep the\nrecords that match.  --long adds columns: "
+			    "provider, project key, client id,\nthe active "
+			    "generation and its age, whether its secret was "
+			    "revealed, and the\nscopes.  --json prints all of "
+			    "that as an array.  Through an agent the list\n"
+			    "comes in pages; the output is the same.\n",
+			    LIST_USAGE);
+			return -1;
+		default:
+			return cli_usage(c, LIST_USAGE);
+		}
+	}
+	if (optind + 1 == argc)
+		(void)json_object_set_new(args, "glob",
+		    json_string(argv[optind]));
+	else if (optind != argc)
+		return cli_usage(c, LIST_USAGE);
+	return 0;
 }
 
 int
 cmd_list(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const json_t *problem, *problems;
-	json_t *res = NULL;
+	json_t *args, *res = NULL, *all, *problems = NULL;
+	struct cli_admin *s = NULL;
+	const json_t *next;
 	size_t i;
-	int ch, rc;
+	int rc, lng = 0;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'j')
-			c->json = 1;
-		else if (ch == 'h') {
-			printf("usage: credvault list [--json]\nList record "
-			    "names, sorted; --json adds provider, project key "
-			    "and client id.\n");
-			return 0;
-		} else
-			return cli_usage(c, "[--json]");
+	if ((args = json_object()) == NULL || (all = json_array()) == NULL) {
+		json_decref(args);
+		return CV_EXIT_FAILURE;
 	}
-	if (optind != argc)
-		return cli_usage(c, "[--json]");
-	if ((rc = cli_admin(c, "list", NULL, &res)) != 0)
-		return rc;
-	problems = json_object_get(res, "problems");
-	for (i = 0; i < json_array_size(problems); i++) {
-		problem = json_array_get(problems, i);
-		cli_error(c, "%s", json_string_value(problem));
+	if ((rc = list_args(c, argc, argv, args, &lng)) != 0 ||
+	    (rc = cli_admin_begin(c, 0, &s)) != 0)
+		goto out;
+	/* Page by page: each asks for the names after the last one. */
+	for (;;) {
+		if ((rc = cli_admin_call(s, "list", json_deep_copy(args),
+		    &res)) != 0)
+			goto out;
+		(void)json_array_extend(all, json_object_get(res, "records"));
+		if (problems == NULL)
+			problems = json_incref(json_object_get(res, "problems"));
+		next = json_object_get(res, "next");
+		if (!json_is_string(next))
+			break;
+		(void)json_object_set(args, "after", (json_t *)next);
+		json_decref(res);
+		res = NULL;
 	}
-	list_print(c, res);
+	for (i = 0; i < json_array_size(problems); i++)
+		cli_error(c, "%s", json_string_value(json_array_get(problems,
+		    i)));
+	if (c->json)
+		output_json(all);
+	else if (lng)
+		list_print_long(all);
+	else
+		for (i = 0; i < json_array_size(all); i++)
+			printf("%s\n", list_field(json_array_get(all, i),
+			    "name"));
 	rc = json_array_size(problems) > 0 ? CV_EXIT_INTEGRITY : 0;
+out:
+	cli_admin_end(&s);
 	json_decref(res);
-	return rc;
+	json_decref(problems);
+	json_decref(all);
+	json_decref(args);
+	return rc < 0 ? 0 : rc;
 }

@@ -240,7 +240,7 @@ client_read(struct credvault_conn *c, unsigned char *p, size_t n,
  */
 static int
 client_exchange(struct credvault_conn *c, const unsigned char *frame,
-    size_t len, unsigned char **body, uint32_t *n)
+    size_t len, uint32_t max, unsigned char **body, uint32_t *n)
 {
 	unsigned char hdr[WIRE_HEADER_BYTES];
 	int64_t deadline;
@@ -275,7 +275,7 @@ client_exchange(struct credvault_conn *c, const unsigned char *frame,
 	}
 	/* Bound the reply before reading it (ssh authfd.c). */
 	r = CREDVAULT_PROTOCOL;
-	if (wire_header_get(hdr, CV_FRAME_MAX, n) != 0)
+	if (wire_header_get(hdr, max, n) != 0)
 		goto out;
 	/*
 	 * An I/O buffer, wiped as soon as it is decoded (ssh-agent's
@@ -316,7 +316,7 @@ client_roundtrip(struct credvault_conn *c, const struct wire_request *req,
 	r = wire_request_encode(req, frame, sizeof(frame), &len);
 	if (r != 0)
 		return r == CV_E_NOMEM ? CREDVAULT_NOMEM : CREDVAULT_INVALID;
-	if ((r = client_exchange(c, frame, len, &body, &n)) != 0)
+	if ((r = client_exchange(c, frame, len, CV_FRAME_MAX, &body, &n)) != 0)
 		return r;
 	r = wire_reply_decode(body, n, req->op, rep, NULL, 0);
 	r = r == 0 ? CREDVAULT_OK : r == CV_E_NOMEM ? CREDVAULT_NOMEM :
@@ -347,7 +347,8 @@ credvault_call(struct credvault_conn *c, const void *request, size_t len,
 		return CREDVAULT_NOMEM;
 	wire_header_put(frame, (uint32_t)len);
 	memcpy(frame + WIRE_HEADER_BYTES, request, len);
-	r = client_exchange(c, frame, WIRE_HEADER_BYTES + len, &body, &n);
+	r = client_exchange(c, frame, WIRE_HEADER_BYTES + len,
+	    CV_ADMIN_REPLY_MAX, &body, &n);
 	secmem_wipe(frame, WIRE_HEADER_BYTES + len); /* may carry secrets */
 	free(frame);
 	if (r == CLIENT_HUNG_UP)

@@ -113,7 +113,7 @@ CREDVAULT_API int credvault_lock(struct credvault_conn *c);
  * One raw exchange, for requests this library has no function for (the
  * admin operations of docs/protocol.md): request is a whole request body
  * (one JSON object, at most 16384 bytes), and on CREDVAULT_OK *reply is
- * the reply body (*replylen bytes, at most 65536, not decoded: check it
+ * the reply body (*replylen bytes, at most 4 MiB, not decoded: check it
  * as docs/protocol.md says), to be freed with credvault_reply_free(),
  * which wipes it (replies may carry secrets).  Unlike the token
  * functions, a request is not sent again when the agent closed the

@@ -207,11 +207,15 @@ session_reply_json(struct session *s, const json_t *reply)
 
 	s->memo_reply = 0;
 	secbuf_free(&s->big);
-	if (reply != NULL &&
-	    (s->big = secbuf_new(WIRE_HEADER_BYTES + CV_FRAME_MAX)) != NULL) {
+	n = reply != NULL ? json_dumpb(reply, NULL, 0, JSON_COMPACT) : 0;
+	if (n > CV_ADMIN_REPLY_MAX) {
+		session_reply(s, WIRE_FAILED, "too_large");
+		return;
+	}
+	if (n > 0 && (s->big = secbuf_new(WIRE_HEADER_BYTES + n)) != NULL) {
 		n = json_dumpb(reply, (char *)s->big->data + WIRE_HEADER_BYTES,
-		    CV_FRAME_MAX, JSON_COMPACT);
-		if (n > 0 && n <= CV_FRAME_MAX) {
+		    n, JSON_COMPACT);
+		if (n > 0) {
 			wire_header_put(s->big->data, (uint32_t)n);
 			s->big->len = WIRE_HEADER_BYTES + n;
 			return;

@@ -41,7 +41,7 @@ struct session {
 	int busy;    /* a deferred reply will come */
 	int sending; /* the reply in out is being carried */
 	struct secbuf *out; /* the reply frame, SESSION_OUT_MAX */
-	struct secbuf *big; /* an admin reply frame (up to CV_FRAME_MAX), while
+	struct secbuf *big; /* an admin reply frame (CV_ADMIN_REPLY_MAX), while
 	                       it is being carried; else NULL */
 	/* The request being answered. */
 	struct wire_request req;
@@ -110,7 +110,7 @@ int session_reply_is_memo(const struct session *s,
 /*
  * An admin reply: the object reply (docs/protocol.md) as a frame in a
  * locked buffer of its own (it may carry a secret), or "failed too_large"
- * when it does not fit CV_FRAME_MAX.  Never fails.
+ * when it does not fit CV_ADMIN_REPLY_MAX.  Never fails.
  */
 void session_reply_json(struct session *s, const json_t *reply);
 

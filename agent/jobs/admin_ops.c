@@ -3,6 +3,8 @@
 #include "agent/jobs/admin_ops.h"
 
 #include <errno.h>
+#include <fnmatch.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,19 +279,28 @@ admin_op_show(struct vault *v, const json_t *args,
 /* list: every record's summary, and what could not be read. */
 struct admin_list {
 	json_t *items, *problems;
-	int err;
+	const char *glob, *provider, *after; /* filters; NULL: none */
 };
 
 static int
 admin_list_record(const struct record *r, void *arg)
 {
+	const struct generation *g = record_active(r);
 	struct admin_list *l = arg;
 	json_t *o;
 
-	o = json_pack("{s:s,s:s,s:s,s:s}", "name", r->name,
+	if ((l->glob != NULL && fnmatch(l->glob, r->name, 0) != 0) ||
+	    (l->provider != NULL && strcmp(l->provider, r->provider) != 0) ||
+	    (l->after != NULL && strcmp(r->name, l->after) <= 0))
+		return 0;
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "name", r->name,
 	    "provider", r->provider,
 	    "project_key", r->project_key ? r->project_key : "",
-	    "client_id", record_client_id(r));
+	    "client_id", record_client_id(r),
+	    "scope", r->scope ? r->scope : "",
+	    "generation", (json_int_t)(g != NULL ? g->number : 0),
+	    "activated_at", (json_int_t)(g != NULL ? g->activated_at : 0),
+	    "revealed", g != NULL && g->revealed_at != 0);
 	if (o == NULL || json_array_append_new(l->items, o) != 0)
 		return CV_E_NOMEM;
 	return 0;
@@ -328,19 +339,60 @@ admin_list_cmp(const void *x, const void *y)
 	    "name")));
 }
 
-static void
-admin_op_list(struct vault *v, const json_t *args,
+/* Through the agent, a list comes in pages that fit a frame. */
+#define ADMIN_PAGE_BYTES (CV_ADMIN_REPLY_MAX / 4)
+
+static int
+admin_confine_page(struct vault *v, const json_t *args, json_t **out,
     struct admin_answer *a)
 {
-	static const char *const allowed[] = { NULL };
-	struct admin_list l = { json_array(), json_array(), 0 };
+	(void)v;
+	if ((*out = args != NULL ? json_deep_copy(args) : json_object()) ==
+	    NULL ||
+	    json_object_set_new(*out, "page_bytes",
+	    json_integer(ADMIN_PAGE_BYTES)) != 0) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "list");
+		return CV_E_NOMEM;
+	}
+	return 0;
+}
+
+/* items[0..n) appended to page while they fit in budget bytes (0: no
+ * limit); the index of the first left out. */
+static size_t
+admin_page_fill(json_t *page, json_t *const *items, size_t n, size_t budget)
+{
+	size_t i, used = 0;
+
+	for (i = 0; i < n; i++) {
+		used += json_dumpb(items[i], NULL, 0, JSON_COMPACT) + 1;
+		if (budget != 0 && used > budget && i > 0)
+			break;
+		if (json_array_append(page, items[i]) != 0)
+			break;
+	}
+	return i;
+}
+
+static void
+admin_op_list(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	static const char *const allowed[] = { "glob", "provider", "after",
+		"page_bytes", NULL };
+	struct admin_list l = { json_array(), json_array(), NULL, NULL, NULL };
 	struct vault_visitor vis = { admin_list_record, admin_list_corrupt, &l,
 		admin_list_stale };
-	json_t **items = NULL, *sorted = NULL;
-	size_t i, n;
+	json_t **items = NULL, *page = NULL;
+	json_int_t budget;
+	size_t i, n, used;
 	int rc;
 
-	if (admin_args_only(args, allowed, a) != 0)
+	if (admin_args_only(args, allowed, a) != 0 ||
+	    admin_str(args, "glob", 0, CV_NAME_MAX, &l.glob, a) != 0 ||
+	    admin_str(args, "provider", 0, CV_PROVIDER_MAX, &l.provider,
+	    a) != 0 ||
+	    admin_str(args, "after", 0, CV_NAME_MAX, &l.after, a) != 0 ||
+	    admin_uint(args, "page_bytes", 1024, 1 << 30, 0, &budget, a) != 0)
 		goto out;
 	if (l.items == NULL || l.problems == NULL) {
 		admin_fail_vault(a, NULL, CV_E_NOMEM, "list the records");
@@ -353,25 +405,24 @@ admin_op_list(struct vault *v, const json_t *args,
 	/* Sorted by name, as people read a list. */
 	n = json_array_size(l.items);
 	if ((items = calloc(n + 1, sizeof(json_t *))) == NULL ||
-	    (sorted = json_array()) == NULL) {
+	    (page = json_array()) == NULL) {
 		admin_fail_vault(a, NULL, CV_E_NOMEM, "list the records");
 		goto out;
 	}
 	for (i = 0; i < n; i++)
 		items[i] = json_array_get(l.items, i);
 	qsort(items, n, sizeof(json_t *), admin_list_cmp);
-	for (i = 0; i < n; i++)
-		if (json_array_append(sorted, items[i]) != 0) {
-			admin_fail_vault(a, NULL, CV_E_NOMEM,
-			    "list the records");
-			goto out;
-		}
-	a->result = json_pack("{s:o,s:O}", "records", sorted, "problems",
+	used = admin_page_fill(page, items, n, (size_t)budget);
+	a->result = json_pack("{s:o,s:O}", "records", page, "problems",
 	    l.problems);
-	sorted = NULL; /* stolen by json_pack, even when it fails */
+	page = NULL; /* stolen by json_pack, even when it fails */
+	if (a->result != NULL && used < n)
+		(void)json_object_set_new(a->result, "next", json_string(
+		    json_string_value(json_object_get(items[used - 1],
+		    "name"))));
 out:
 	free(items);
-	json_decref(sorted);
+	json_decref(page);
 	json_decref(l.items);
 	json_decref(l.problems);
 }
@@ -422,60 +473,73 @@ admin_op_rm(struct vault *v, const json_t *args,
 		a->result = json_object();
 }
 
-static void
-admin_op_add(struct vault *v, const json_t *args,
+/* A new record from args (add's, or one of import's): its strings stay
+ * args'. */
+static int
+admin_record_from(const json_t *args, struct record *r,
     struct admin_answer *a)
 {
 	static const char *const allowed[] = { "name", "provider",
 		"client_id", "auth_url", "project_key", "scope", "api_url",
 		"no_reveal", "secret", NULL };
 	const char *secret, *field;
-	struct record r;
-	int no_reveal, rc;
+	int no_reveal;
 
-	memset(&r, 0, sizeof(r));
+	memset(r, 0, sizeof(*r));
 	if (admin_args_only(args, allowed, a) != 0 ||
-	    admin_name(args, &r.name, a) != 0 ||
-	    admin_str(args, "provider", 1, CV_PROVIDER_MAX, &r.provider,
+	    admin_name(args, &r->name, a) != 0 ||
+	    admin_str(args, "provider", 1, CV_PROVIDER_MAX, &r->provider,
 	    a) != 0 ||
 	    admin_str(args, "client_id", 1, CV_CLIENT_ID_MAX,
-	    &r.gen[0].client_id, a) != 0 ||
-	    admin_str(args, "auth_url", 1, CV_URL_MAX, &r.auth_url, a) != 0 ||
+	    &r->gen[0].client_id, a) != 0 ||
+	    admin_str(args, "auth_url", 1, CV_URL_MAX, &r->auth_url, a) != 0 ||
 	    admin_str(args, "project_key", 0, CV_PROJECT_KEY_MAX,
-	    &r.project_key, a) != 0 ||
-	    admin_str(args, "scope", 0, CV_SCOPE_MAX, &r.scope, a) != 0 ||
-	    admin_str(args, "api_url", 0, CV_URL_MAX, &r.api_url, a) != 0 ||
+	    &r->project_key, a) != 0 ||
+	    admin_str(args, "scope", 0, CV_SCOPE_MAX, &r->scope, a) != 0 ||
+	    admin_str(args, "api_url", 0, CV_URL_MAX, &r->api_url, a) != 0 ||
 	    admin_str(args, "secret", 1, CV_SECRET_MAX, &secret, a) != 0 ||
 	    admin_bool(args, "no_reveal", &no_reveal, a) != 0)
-		return;
-	r.created_at = r.updated_at = vault_now();
-	r.ngen = 1;
-	r.policy.grace_s = ROTATION_GRACE_DEFAULT_S;
-	r.gen[0].number = 1;
-	r.gen[0].state = GEN_ACTIVE;
-	r.gen[0].flags = no_reveal ? GEN_F_NO_REVEAL : 0;
-	r.gen[0].created_at = r.gen[0].activated_at = r.created_at;
-	r.gen[0].secret = secret;
-	r.gen[0].secret_len = strlen(secret);
+		return CV_E_INVALID;
+	r->created_at = r->updated_at = vault_now();
+	r->ngen = 1;
+	r->policy.grace_s = ROTATION_GRACE_DEFAULT_S;
+	r->gen[0].number = 1;
+	r->gen[0].state = GEN_ACTIVE;
+	r->gen[0].flags = no_reveal ? GEN_F_NO_REVEAL : 0;
+	r->gen[0].created_at = r->gen[0].activated_at = r->created_at;
+	r->gen[0].secret = secret;
+	r->gen[0].secret_len = strlen(secret);
 	if (!record_secret_is_valid(secret, strlen(secret))) {
-		admin_fail(a, CV_E_INVALID, "the client secret must be 1-%d "
-		    "printable ASCII characters without spaces", CV_SECRET_MAX);
-		return;
+		admin_fail(a, CV_E_INVALID, "the client secret of '%s' must be "
+		    "1-%d printable ASCII characters without spaces", r->name,
+		    CV_SECRET_MAX);
+		return CV_E_INVALID;
 	}
-	if (record_check(&r, &field) != 0) {
-		admin_fail(a, CV_E_INVALID, "invalid %s%s", field,
+	if (record_check(r, &field) != 0) {
+		admin_fail(a, CV_E_INVALID, "'%s': invalid %s%s", r->name, field,
 		    strcmp(field, "name") == 0 ?
 		    ": use [a-z0-9][a-z0-9._/-]{0,127}" :
 		    strcmp(field, "provider") == 0 ?
 		    ": use commercetools, commercelayer or oauth2" : "");
-		return;
+		return CV_E_INVALID;
 	}
-	if (strcmp(r.provider, "commercetools") == 0 &&
-	    (r.project_key == NULL || r.project_key[0] == '\0')) {
-		admin_fail(a, CV_E_INVALID, "commercetools records need "
-		    "--project-key");
-		return;
+	if (strcmp(r->provider, "commercetools") == 0 &&
+	    (r->project_key == NULL || r->project_key[0] == '\0')) {
+		admin_fail(a, CV_E_INVALID, "'%s': commercetools records need "
+		    "--project-key", r->name);
+		return CV_E_INVALID;
 	}
+	return 0;
+}
+
+static void
+admin_op_add(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	struct record r;
+	int rc;
+
+	if (admin_record_from(args, &r, a) != 0)
+		return;
 	rc = vault_records_add(v, &r, 1);
 	if (rc == CV_E_EXISTS)
 		admin_fail(a, rc, "record '%s' already exists; to store a new "
@@ -484,7 +548,53 @@ admin_op_add(struct vault *v, const json_t *args,
 	else if (rc != 0)
 		admin_fail_vault(a, v, rc, "add the record");
 	else
-		a->result = json_object();
+		a->result = json_pack("{s:s}", "name", r.name);
+}
+
+/* Many records in one transaction: all of them, or none. */
+static void
+admin_op_import(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	static const char *const allowed[] = { "records", NULL };
+	const json_t *items = args != NULL ? json_object_get(args, "records") :
+	    NULL;
+	struct record *rs = NULL;
+	size_t i, n;
+	int rc;
+
+	if (admin_args_only(args, allowed, a) != 0)
+		return;
+	if (!json_is_array(items) || (n = json_array_size(items)) == 0 ||
+	    n > ADMIN_IMPORT_MAX) {
+		admin_fail(a, CV_E_INVALID, "argument 'records' is not an "
+		    "array of 1-%d records", ADMIN_IMPORT_MAX);
+		return;
+	}
+	if ((rs = calloc(n, sizeof(*rs))) == NULL) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "import");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (!json_is_object(json_array_get(items, i)) ||
+		    admin_record_from(json_array_get(items, i), &rs[i],
+		    a) != 0) {
+			if (a->err == 0)
+				admin_fail(a, CV_E_INVALID, "record %zu is not "
+				    "an object", i + 1);
+			goto out;
+		}
+	rc = vault_records_add(v, rs, n);
+	if (rc == CV_E_EXISTS)
+		admin_fail(a, rc, "cannot import: %s already exists (or is "
+		    "twice in the input); nothing was imported",
+		    vault_subject(v)[0] != '\0' ? vault_subject(v) :
+		    "a record");
+	else if (rc != 0)
+		admin_fail_vault(a, v, rc, "import (nothing was imported)");
+	else
+		a->result = json_pack("{s:I}", "imported", (json_int_t)n);
+out:
+	free(rs);
 }
 
 /* keyslot_list: labels, kinds, costs; a damaged one says so. */
@@ -642,6 +752,95 @@ admin_op_policy(struct vault *v, const json_t *args,
 	    "auto_rotate", admin_auto_name(p.result.flags),
 	    "max_age", (json_int_t)p.result.max_age_s,
 	    "grace", (json_int_t)p.result.grace_s);
+}
+
+/* ---- the audit log ---------------------------------------------------- */
+
+struct admin_audit {
+	json_t *entries;
+	json_int_t after, since;             /* 0: no filter */
+	const char *record, *actor, *action; /* NULL: no filter */
+	json_int_t count;                    /* entries verified */
+};
+
+static int
+admin_audit_visit(const struct audit_entry *e, void *arg)
+{
+	struct admin_audit *q = arg;
+	json_t *o;
+
+	q->count++;
+	if ((json_int_t)e->seq <= q->after || e->time < q->since ||
+	    (q->record != NULL && strcmp(q->record, e->record) != 0) ||
+	    (q->actor != NULL && strstr(e->actor, q->actor) == NULL) ||
+	    (q->action != NULL && strncmp(e->action, q->action,
+	    strlen(q->action)) != 0))
+		return 0;
+	o = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq,
+	    "time", (json_int_t)e->time, "actor", e->actor, "action",
+	    e->action, "record", e->record, "result", e->result);
+	return o != NULL && json_array_append_new(q->entries, o) == 0 ? 0 :
+	    CV_E_NOMEM;
+}
+
+/*
+ * The audit log, every entry's MAC and the chain checked on the way:
+ * the entries after seq "after" that match the filters (record exactly;
+ * actor contains; action starts with), the last "n" of them, in pages
+ * through the agent.  An altered log fails with CV_E_INTEGRITY.
+ */
+static void
+admin_op_audit(struct vault *v, const json_t *args, struct admin_answer *a)
+{
+	static const char *const allowed[] = { "after", "since", "n",
+		"record", "actor", "action", "page_bytes", NULL };
+	struct admin_audit q = { json_array(), 0, 0, NULL, NULL, NULL, 0 };
+	json_t **items = NULL, *page = NULL;
+	json_int_t n, budget;
+	size_t i, len, from, used;
+	int rc;
+
+	if (admin_args_only(args, allowed, a) != 0 ||
+	    admin_uint(args, "after", 0, INT64_MAX, 0, &q.after, a) != 0 ||
+	    admin_uint(args, "since", 0, INT64_MAX, 0, &q.since, a) != 0 ||
+	    admin_uint(args, "n", 1, 1 << 30, 0, &n, a) != 0 ||
+	    admin_str(args, "record", 0, CV_NAME_MAX, &q.record, a) != 0 ||
+	    admin_str(args, "actor", 0, 256, &q.actor, a) != 0 ||
+	    admin_str(args, "action", 0, 64, &q.action, a) != 0 ||
+	    admin_uint(args, "page_bytes", 1024, 1 << 30, 0, &budget, a) != 0)
+		goto out;
+	if (q.entries == NULL) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "read the audit log");
+		goto out;
+	}
+	if ((rc = vault_audit_verify(v, admin_audit_visit, &q)) != 0) {
+		if (rc == CV_E_INTEGRITY)
+			admin_fail(a, rc, "the audit log was altered: %s fails "
+			    "verification", vault_subject(v));
+		else
+			admin_fail_vault(a, v, rc, "read the audit log");
+		goto out;
+	}
+	len = json_array_size(q.entries);
+	from = n > 0 && (size_t)n < len ? len - (size_t)n : 0;
+	if ((items = calloc(len - from + 1, sizeof(json_t *))) == NULL ||
+	    (page = json_array()) == NULL) {
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "read the audit log");
+		goto out;
+	}
+	for (i = from; i < len; i++)
+		items[i - from] = json_array_get(q.entries, i);
+	used = admin_page_fill(page, items, len - from, (size_t)budget);
+	a->result = json_pack("{s:o,s:I}", "entries", page, "verified",
+	    q.count);
+	page = NULL;
+	if (a->result != NULL && used < len - from)
+		(void)json_object_set(a->result, "next", json_object_get(
+		    items[used - 1], "seq"));
+out:
+	free(items);
+	json_decref(page);
+	json_decref(q.entries);
 }
 
 /* ---- rotation --------------------------------------------------------- */
@@ -1020,17 +1219,20 @@ static const struct admin_op {
 	void (*fn)(struct vault *v, const json_t *args,
 	    struct admin_answer *a);
 	/* Through the agent: args made safe for the agent's user to act
-	 * on (a new object into *out), or NULL when they are as given. */
+	 * on (a new object into *out), or NULL when they are as given; args
+	 * may be NULL. */
 	int (*confine)(struct vault *v, const json_t *args, json_t **out,
 	    struct admin_answer *a);
 } admin_ops[] = {
 	{ "vault", NULL, 0, admin_op_vault, NULL },
 	{ "show", "show", 1, admin_op_show, NULL },
-	{ "list", "list", 0, admin_op_list, NULL },
+	{ "list", "list", 0, admin_op_list, admin_confine_page },
 	{ "reveal", "reveal", 1, admin_op_reveal, NULL },
 	{ "rm", "rm", 1, admin_op_rm, NULL },
 	{ "add", "add", 1, admin_op_add, NULL },
+	{ "import", "import", 0, admin_op_import, NULL },
 	{ "rotate", "rotate", 1, admin_op_rotate, NULL },
+	{ "audit", "audit", 0, admin_op_audit, admin_confine_page },
 	{ "policy", "policy", 1, admin_op_policy, NULL },
 	{ "keyslot_list", "keyslot_list", 0, admin_op_keyslot_list, NULL },
 	{ "keyslot_add", "keyslot_add", 0, admin_op_keyslot_add, NULL },
@@ -1095,7 +1297,7 @@ admin_ops_run(struct vault *v, const char *cmd, const json_t *args,
 		return;
 	}
 	if ((flags & ADMIN_OPS_REMOTE) != 0 && o->confine != NULL &&
-	    args != NULL && o->confine(v, args, &confined, a) != 0)
+	    o->confine(v, args, &confined, a) != 0)
 		return;
 	o->fn(v, confined != NULL ? confined : args, a);
 	json_decref(confined);

@@ -26,6 +26,8 @@
  */
 
 #define ADMIN_DETAIL_MAX 512
+/* Records in one import (one transaction). */
+#define ADMIN_IMPORT_MAX 100000
 
 struct admin_answer {
 	json_t *result;                 /* owned; on success */
