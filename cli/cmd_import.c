@@ -203,7 +203,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *files[64], *json = NULL;
+	const char *files[64] = { NULL }, *json = NULL;
 	char name[CV_NAME_MAX + 1];
 	size_t i, nfiles = 0;
 	json_t *recs;
@@ -245,7 +245,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 	}
 	if ((recs = json_array()) == NULL)
 		return CV_EXIT_FAILURE;
-	for (i = 0; i < nfiles && rc == 0; i++) {
+	for (i = 0; i < nfiles && files[i] != NULL && rc == 0; i++) {
 		if (optind + 1 == argc)
 			(void)snprintf(name, sizeof(name), "%s", argv[optind]);
 		else
