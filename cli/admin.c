@@ -263,6 +263,31 @@ cli_admin_call(struct cli_admin *s, const char *cmd, json_t *args,
 }
 
 int
+cli_admin_pages(struct cli_admin *s, const char *cmd, json_t *args,
+    int (*page)(const json_t *res, void *arg), void *arg)
+{
+	const json_t *next;
+	json_t *res = NULL;
+	int r;
+
+	for (;;) {
+		if ((r = cli_admin_call(s, cmd, json_deep_copy(args),
+		    &res)) != 0)
+			return r;
+		if ((r = page(res, arg)) != 0)
+			break;
+		next = json_object_get(res, "next");
+		if (next == NULL)
+			break;
+		(void)json_object_set(args, "after", (json_t *)next);
+		json_decref(res);
+		res = NULL;
+	}
+	json_decref(res);
+	return r;
+}
+
+int
 cli_admin_is_agent(const struct cli_admin *s)
 {
 	return s->conn != NULL;

@@ -44,6 +44,11 @@ int cli_admin_begin(struct cli *c, unsigned flags, struct cli_admin **out);
 int cli_admin_call(struct cli_admin *s, const char *cmd, json_t *args,
     json_t **res);
 void cli_admin_end(struct cli_admin **sp);
+/* cmd once per page of its answer: page(res, arg) for each (non-zero
+ * stops), args' "after" set to the page's "next" until there is none.
+ * args stays the caller's. */
+int cli_admin_pages(struct cli_admin *s, const char *cmd, json_t *args,
+    int (*page)(const json_t *res, void *arg), void *arg);
 /* 1 when s runs its commands through an agent. */
 int cli_admin_is_agent(const struct cli_admin *s);
 

@@ -78,6 +78,26 @@ audit_print(const struct cli *c, const json_t *entries, json_t *all)
 	fflush(stdout);
 }
 
+struct audit_pages {
+	const struct cli *c;
+	int verify;
+	json_t *all;       /* --json: every page's entries */
+	json_int_t count;  /* entries verified */
+	json_int_t last;   /* the newest entry's seq */
+};
+
+static int
+audit_page(const json_t *res, void *arg)
+{
+	struct audit_pages *p = arg;
+
+	if (!p->verify)
+		audit_print(p->c, json_object_get(res, "entries"), p->all);
+	p->count = json_integer_value(json_object_get(res, "verified"));
+	p->last = json_integer_value(json_object_get(res, "last"));
+	return 0;
+}
+
 static int
 audit_args(struct cli *c, int argc, char **argv, json_t *args, int *verify,
     int *follow)
@@ -159,10 +179,9 @@ audit_args(struct cli *c, int argc, char **argv, json_t *args, int *verify,
 int
 cmd_audit(struct cli *c, int argc, char **argv)
 {
-	json_t *args, *res = NULL, *all = NULL;
+	json_t *args, *all = NULL;
 	struct cli_admin *s = NULL;
-	const json_t *next;
-	json_int_t last = 0;
+	struct audit_pages p;
 	int rc, verify = 0, follow = 0;
 
 	if ((args = json_object()) == NULL || (all = json_array()) == NULL) {
@@ -172,38 +191,28 @@ cmd_audit(struct cli *c, int argc, char **argv)
 	if ((rc = audit_args(c, argc, argv, args, &verify, &follow)) != 0 ||
 	    (rc = cli_admin_begin(c, 0, &s)) != 0)
 		goto out;
-	for (;;) {
-		if ((rc = cli_admin_call(s, "audit", json_deep_copy(args),
-		    &res)) != 0)
-			goto out;
-		if (!verify)
-			audit_print(c, json_object_get(res, "entries"), all);
-		last = json_integer_value(json_object_get(res, "verified"));
-		next = json_object_get(res, "next");
-		if (json_is_integer(next)) {
-			(void)json_object_set(args, "after", (json_t *)next);
-		} else if (follow) {
-			/* From the newest entry on, as they come. */
-			(void)json_object_del(args, "n");
-			(void)json_object_set_new(args, "after",
-			    json_integer(last));
-			(void)nanosleep(&(struct timespec){ AUDIT_FOLLOW_S, 0 },
-			    NULL);
-		} else
-			break;
-		json_decref(res);
-		res = NULL;
+	p.c = c;
+	p.verify = verify;
+	p.all = all;
+	while ((rc = cli_admin_pages(s, "audit", args, audit_page, &p)) ==
+	    0 && follow) {
+		/* From the newest entry on, as they come. */
+		(void)json_object_del(args, "n");
+		(void)json_object_set_new(args, "after", json_integer(p.last));
+		(void)nanosleep(&(struct timespec){ AUDIT_FOLLOW_S, 0 }, NULL);
 	}
+	if (rc != 0)
+		goto out;
 	if (verify && c->json)
 		printf("{\"verified\": true, \"entries\": %lld}\n",
-		    (long long)last);
+		    (long long)p.count);
 	else if (verify)
-		printf("audit log verified: %lld entries\n", (long long)last);
+		printf("audit log verified: %lld entries\n",
+		    (long long)p.count);
 	else if (c->json)
 		output_json(all);
 out:
 	cli_admin_end(&s);
-	json_decref(res);
 	json_decref(all);
 	json_decref(args);
 	return rc < 0 ? 0 : rc;

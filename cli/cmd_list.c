@@ -110,12 +110,28 @@ list_args(struct cli *c, int argc, char **argv, json_t *args, int *lng)
 	return 0;
 }
 
+struct list_pages {
+	json_t *all;       /* every page's records */
+	json_t **problems; /* the first page's (each page scans it all) */
+};
+
+static int
+list_page(const json_t *res, void *arg)
+{
+	struct list_pages *p = arg;
+
+	if (*p->problems == NULL)
+		*p->problems = json_incref(json_object_get(res, "problems"));
+	return json_array_extend(p->all, json_object_get(res, "records")) ==
+	    0 ? 0 : CV_EXIT_FAILURE;
+}
+
 int
 cmd_list(struct cli *c, int argc, char **argv)
 {
-	json_t *args, *res = NULL, *all, *problems = NULL;
+	json_t *args, *all, *problems = NULL;
+	struct list_pages p;
 	struct cli_admin *s = NULL;
-	const json_t *next;
 	size_t i;
 	int rc, lng = 0;
 
@@ -126,21 +142,10 @@ cmd_list(struct cli *c, int argc, char **argv)
 	if ((rc = list_args(c, argc, argv, args, &lng)) != 0 ||
 	    (rc = cli_admin_begin(c, 0, &s)) != 0)
 		goto out;
-	/* Page by page: each asks for the names after the last one. */
-	for (;;) {
-		if ((rc = cli_admin_call(s, "list", json_deep_copy(args),
-		    &res)) != 0)
-			goto out;
-		(void)json_array_extend(all, json_object_get(res, "records"));
-		if (problems == NULL)
-			problems = json_incref(json_object_get(res, "problems"));
-		next = json_object_get(res, "next");
-		if (!json_is_string(next))
-			break;
-		(void)json_object_set(args, "after", (json_t *)next);
-		json_decref(res);
-		res = NULL;
-	}
+	p.all = all;
+	p.problems = &problems;
+	if ((rc = cli_admin_pages(s, "list", args, list_page, &p)) != 0)
+		goto out;
 	for (i = 0; i < json_array_size(problems); i++)
 		cli_error(c, "%s", json_string_value(json_array_get(problems,
 		    i)));
@@ -155,7 +160,6 @@ cmd_list(struct cli *c, int argc, char **argv)
 	rc = json_array_size(problems) > 0 ? CV_EXIT_INTEGRITY : 0;
 out:
 	cli_admin_end(&s);
-	json_decref(res);
 	json_decref(problems);
 	json_decref(all);
 	json_decref(args);

@@ -351,7 +351,7 @@ admin_confine_page(struct vault *v, const json_t *args, json_t **out,
 	    NULL ||
 	    json_object_set_new(*out, "page_bytes",
 	    json_integer(ADMIN_PAGE_BYTES)) != 0) {
-		admin_fail_vault(a, NULL, CV_E_NOMEM, "list");
+		admin_fail_vault(a, NULL, CV_E_NOMEM, "answer in pages");
 		return CV_E_NOMEM;
 	}
 	return 0;
@@ -761,6 +761,7 @@ struct admin_audit {
 	json_int_t after, since;             /* 0: no filter */
 	const char *record, *actor, *action; /* NULL: no filter */
 	json_int_t count;                    /* entries verified */
+	json_int_t last;                     /* the newest entry's seq */
 };
 
 static int
@@ -770,6 +771,7 @@ admin_audit_visit(const struct audit_entry *e, void *arg)
 	json_t *o;
 
 	q->count++;
+	q->last = (json_int_t)e->seq;
 	if ((json_int_t)e->seq <= q->after || e->time < q->since ||
 	    (q->record != NULL && strcmp(q->record, e->record) != 0) ||
 	    (q->actor != NULL && strstr(e->actor, q->actor) == NULL) ||
@@ -794,7 +796,7 @@ admin_op_audit(struct vault *v, const json_t *args, struct admin_answer *a)
 {
 	static const char *const allowed[] = { "after", "since", "n",
 		"record", "actor", "action", "page_bytes", NULL };
-	struct admin_audit q = { json_array(), 0, 0, NULL, NULL, NULL, 0 };
+	struct admin_audit q = { json_array(), 0, 0, NULL, NULL, NULL, 0, 0 };
 	json_t **items = NULL, *page = NULL;
 	json_int_t n, budget;
 	size_t i, len, from, used;
@@ -831,8 +833,8 @@ admin_op_audit(struct vault *v, const json_t *args, struct admin_answer *a)
 	for (i = from; i < len; i++)
 		items[i - from] = json_array_get(q.entries, i);
 	used = admin_page_fill(page, items, len - from, (size_t)budget);
-	a->result = json_pack("{s:o,s:I}", "entries", page, "verified",
-	    q.count);
+	a->result = json_pack("{s:o,s:I,s:I}", "entries", page, "verified",
+	    q.count, "last", q.last);
 	page = NULL;
 	if (a->result != NULL && used < len - from)
 		(void)json_object_set(a->result, "next", json_object_get(
