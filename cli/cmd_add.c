@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* credvault add: store an API client; the secret comes on stdin. */
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "agent/jobs/admin_ops.h"
@@ -144,6 +145,12 @@ cmd_add(struct cli *c, int argc, char **argv)
 		return CV_EXIT_FAILURE;
 	}
 	rc = cli_admin(c, "add", args, &res);
+	if (rc == 0)
+		fprintf(stderr, "added '%s' (%s, client id %s)%s\n", r.name,
+		    r.provider, r.gen[0].client_id,
+		    (r.gen[0].flags & GEN_F_NO_REVEAL) != 0 ? "; its secret "
+		    "is never revealed" : "; 'credvault reveal' prints its "
+		    "secret once");
 	json_decref(res);
 	return rc;
 }
