@@ -119,9 +119,12 @@ cmd_add(struct cli *c, int argc, char **argv)
 		cli_error(c, "commercetools records need --project-key");
 		return CV_EXIT_USAGE;
 	}
-	if (admin_url_check("--auth-url", r.auth_url, why, sizeof(why)) != 0 ||
-	    (r.api_url != NULL && admin_url_check("--api-url", r.api_url,
-	    why, sizeof(why)) != 0)) {
+	/* Before a prompt, so nobody types a secret for a bad URL.  From a
+	 * pipe the operation checks them (loading libcurl costs more than
+	 * the whole add through the agent). */
+	if (prompt_stdin_is_tty() && (admin_url_check("--auth-url",
+	    r.auth_url, why, sizeof(why)) != 0 || (r.api_url != NULL &&
+	    admin_url_check("--api-url", r.api_url, why, sizeof(why)) != 0))) {
 		cli_error(c, "%s", why);
 		return CV_EXIT_USAGE;
 	}

@@ -24,13 +24,19 @@ mint required $MINT"
 # --- URLs at add
 add_url() { printf 'a-secret\n' | cv add url1 --provider oauth2 --client-id c --auth-url "$1"; }
 expect_exit 2 "add refuses a URL without a scheme" -- add_url 127.0.0.1:1
-expect_line "naming what is wrong and what to type" "$T_ERR" "credvault add: invalid --auth-url '127.0.0.1:1': it has no https:// scheme; use https://HOST[:PORT][/PATH]"
+expect_line "naming what is wrong and what to type" "$T_ERR" "credvault add: 'url1': invalid --auth-url '127.0.0.1:1': it has no https:// scheme; use https://HOST[:PORT][/PATH]"
 expect_exit 2 "add refuses a malformed URL" -- add_url 'ftp://[bad'
-expect_line "with libcurl's reason" "$T_ERR" "credvault add: invalid --auth-url 'ftp://[bad': bad IPv6 address; use https://HOST[:PORT][/PATH]"
+expect_line "with libcurl's reason" "$T_ERR" "credvault add: 'url1': invalid --auth-url 'ftp://[bad': bad IPv6 address; use https://HOST[:PORT][/PATH]"
 expect_exit 2 "add refuses plain http to another host" -- add_url http://auth.example.com/oauth/token
-expect_line "saying why" "$T_ERR" "credvault add: invalid --auth-url 'http://auth.example.com/oauth/token': plain http is only for a loopback host (the secret would travel in clear); use https://HOST[:PORT][/PATH]"
+expect_line "saying why" "$T_ERR" "credvault add: 'url1': invalid --auth-url 'http://auth.example.com/oauth/token': plain http is only for a loopback host (the secret would travel in clear); use https://HOST[:PORT][/PATH]"
 expect_exit 2 "add refuses credentials in a URL" -- add_url https://user:pw@auth.example.com/
-expect_line "saying why" "$T_ERR" "credvault add: invalid --auth-url 'https://user:pw@auth.example.com/': it holds a user name or password, which would travel and be logged with it; use https://HOST[:PORT][/PATH]"
+expect_line "saying why" "$T_ERR" "credvault add: 'url1': invalid --auth-url 'https://user:pw@auth.example.com/': it holds a user name or password, which would travel and be logged with it; use https://HOST[:PORT][/PATH]"
+# On a terminal add checks them before it asks for the secret.
+if command -v script >/dev/null; then
+	timeout 20 script -qec "$CV --vault $VAULT --passphrase-file $T/pass add url2 --provider oauth2 --client-id c --auth-url 127.0.0.1:1" /dev/null </dev/null >"$T/url.out" 2>&1
+	grep -Fq "credvault add: invalid --auth-url '127.0.0.1:1': it has no https:// scheme" "$T/url.out" && ! grep -q "Client secret" "$T/url.out" &&
+		ok "on a terminal the URL is refused before the secret is asked" || not_ok "add on a terminal: $(cat "$T/url.out")"
+fi
 printf '[{"name":"j1","provider":"oauth2","client_id":"c","auth_url":"127.0.0.1:1","secret":"s"}]' >"$T/bad.json"
 expect_exit 2 "import checks the URLs too" -- cv import --json "$T/bad.json"
 expect_line "with the record's name" "$T_ERR" "credvault import: 'j1': invalid --auth-url '127.0.0.1:1': it has no https:// scheme; use https://HOST[:PORT][/PATH]"
