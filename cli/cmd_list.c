@@ -143,6 +143,8 @@ cmd_list(struct cli *c, int argc, char **argv)
 	if ((rc = list_args(c, argc, argv, args, &lng)) != 0 ||
 	    (rc = cli_admin_begin(c, 0, &s)) != 0)
 		goto out;
+	if (!lng && !c->json)
+		(void)json_object_set_new(args, "names", json_true());
 	p.all = all;
 	p.problems = &problems;
 	if ((rc = cli_admin_pages(s, "list", args, list_page, &p)) != 0)

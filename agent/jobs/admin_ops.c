@@ -282,6 +282,7 @@ admin_op_show(struct vault *v, const json_t *args,
 struct admin_list {
 	json_t *items, *problems;
 	const char *glob, *provider, *after; /* filters; NULL: none */
+	int names;                           /* each item only its name */
 };
 
 static int
@@ -295,14 +296,20 @@ admin_list_record(const struct record *r, void *arg)
 	    (l->provider != NULL && strcmp(l->provider, r->provider) != 0) ||
 	    (l->after != NULL && strcmp(r->name, l->after) <= 0))
 		return 0;
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "name", r->name,
-	    "provider", r->provider,
-	    "project_key", r->project_key ? r->project_key : "",
-	    "client_id", record_client_id(r),
-	    "scope", r->scope ? r->scope : "",
-	    "generation", (json_int_t)(g != NULL ? g->number : 0),
-	    "activated_at", (json_int_t)(g != NULL ? g->activated_at : 0),
-	    "revealed", g != NULL && g->revealed_at != 0);
+	/* A plain list prints names: the rest would be built, sent and
+	 * parsed for nothing. */
+	if (l->names)
+		o = json_pack("{s:s}", "name", r->name);
+	else
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "name",
+		    r->name, "provider", r->provider,
+		    "project_key", r->project_key ? r->project_key : "",
+		    "client_id", record_client_id(r),
+		    "scope", r->scope ? r->scope : "",
+		    "generation", (json_int_t)(g != NULL ? g->number : 0),
+		    "activated_at", (json_int_t)(g != NULL ?
+		    g->activated_at : 0),
+		    "revealed", g != NULL && g->revealed_at != 0);
 	if (o == NULL || json_array_append_new(l->items, o) != 0)
 		return CV_E_NOMEM;
 	return 0;
@@ -380,8 +387,9 @@ static void
 admin_op_list(struct vault *v, const json_t *args, struct admin_answer *a)
 {
 	static const char *const allowed[] = { "glob", "provider", "after",
-		"page_bytes", NULL };
-	struct admin_list l = { json_array(), json_array(), NULL, NULL, NULL };
+		"page_bytes", "names", NULL };
+	struct admin_list l = { json_array(), json_array(), NULL, NULL, NULL,
+		0 };
 	struct vault_visitor vis = { admin_list_record, admin_list_corrupt, &l,
 		admin_list_stale };
 	json_t **items = NULL, *page = NULL;
@@ -394,7 +402,8 @@ admin_op_list(struct vault *v, const json_t *args, struct admin_answer *a)
 	    admin_str(args, "provider", 0, CV_PROVIDER_MAX, &l.provider,
 	    a) != 0 ||
 	    admin_str(args, "after", 0, CV_NAME_MAX, &l.after, a) != 0 ||
-	    admin_uint(args, "page_bytes", 1024, 1 << 30, 0, &budget, a) != 0)
+	    admin_uint(args, "page_bytes", 1024, 1 << 30, 0, &budget, a) != 0 ||
+	    admin_bool(args, "names", &l.names, a) != 0)
 		goto out;
 	if (l.items == NULL || l.problems == NULL) {
 		admin_fail_vault(a, NULL, CV_E_NOMEM, "list the records");
