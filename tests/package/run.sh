@@ -38,9 +38,14 @@ mkdir -p "$W"
 version=$(dpkg-parsechangelog -l "$ROOT/debian/changelog" -S Version)
 SRC=$W/credvault-$version
 mkdir -p "$SRC"
-(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard |
-	while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-	tar --null -T - -cf -) | tar -xf - -C "$SRC"
+if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+		tar --null -T - -cf -) | tar -xf - -C "$SRC"
+else # an unpacked tree: everything but builds, modules and VCS files
+	tar -C "$ROOT" --exclude='./build' --exclude='./build-*' --exclude='./obj-*' \
+		--exclude=node_modules --exclude-vcs -cf - . | tar -xf - -C "$SRC"
+fi
 if [ -e "$SRC/build-ci" ] || [ -e "$SRC/tests/npm/node_modules" ]; then
 	not_ok "the clean copy holds a build directory or node_modules"
 fi
