@@ -128,10 +128,6 @@ if command -v fish >/dev/null; then
 		ok "fish: record names from the agent" || not_ok "fish names: $(tr '\n' ' ' <"$T_OUT")"
 fi
 
-# A locked agent answers nothing either.
-CREDVAULT_SOCKET=$SOCK cv lock >/dev/null 2>&1
-got=$(CREDVAULT_SOCKET=$SOCK comp credvault show sh)
-[ -z "$got" ] && ok "a locked agent: no names" || not_ok "names '$got' from a locked agent"
 
 # --- fish and zsh ---
 if command -v fish >/dev/null; then
@@ -147,10 +143,28 @@ else
 fi
 if command -v zsh >/dev/null; then
 	expect_exit 0 "zsh: _credvault parses" -- zsh -n "$D/_credvault"
+	zcomp() { timeout 20 zsh -f "$CV_SOURCE_DIR/tests/tools/zcomp.zsh" "$D" "$1"; }
+	zcomp "credvault to" >"$T_OUT" 2>&1
+	expect_match "zsh: a command completed in a terminal" "$T_OUT" 'credvault token $'
+	zcomp "credvault token shop --format " >"$T_OUT" 2>&1
+	expect_match "zsh: the values of --format listed" "$T_OUT" \
+		'exec-credential +header +json +raw'
+	CREDVAULT_SOCKET=$SOCK zcomp "credvault show o" >"$T_OUT" 2>&1
+	expect_match "zsh: a record name from the agent" "$T_OUT" 'credvault show other $'
+	CREDVAULT_SOCKET=$SOCK zcomp "credvault --socket $SOCK token --scope x o" >"$T_OUT" 2>&1
+	expect_match "zsh: after options, through the agent --socket names" "$T_OUT" \
+		"token --scope x other \$"
+	zcomp "credvault show o" >"$T_OUT" 2>&1
+	expect_no_match "zsh: no agent, no names" "$T_OUT" 'credvault show other'
 	expect_match "zsh: it is a #compdef file for credvault" "$D/_credvault" '^#compdef credvault$'
 else
 	not_ok "zsh not found: run tests/setup.sh"
 fi
 expect_exit 0 "bash: the file parses" -- bash -n "$D/credvault.bash"
+
+# A locked agent answers nothing either.
+CREDVAULT_SOCKET=$SOCK cv lock >/dev/null 2>&1
+got=$(CREDVAULT_SOCKET=$SOCK comp credvault show sh)
+[ -z "$got" ] && ok "a locked agent: no names" || not_ok "names '$got' from a locked agent"
 a_finish
 t_done
