@@ -33,6 +33,7 @@ static const struct {
 	[-CV_E_LOCKED] = { "locked", CV_EXIT_UNLOCK },
 	[-CV_E_PROTO] = { "protocol error", CV_EXIT_FAILURE },
 	[-CV_E_BUSY] = { "busy", CV_EXIT_FAILURE },
+	[-CV_E_NOVAULT] = { "no vault", CV_EXIT_FAILURE },
 };
 
 const char *

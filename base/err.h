@@ -32,9 +32,10 @@ enum cv_err {
 	CV_E_LOCKED = -18,    /* the vault or agent is locked */
 	CV_E_PROTO = -19,     /* protocol violation by a peer */
 	CV_E_BUSY = -20,      /* another process holds what we need */
+	CV_E_NOVAULT = -21,   /* no vault in the directory given */
 };
 
-#define CV_ERR_MIN CV_E_BUSY
+#define CV_ERR_MIN CV_E_NOVAULT
 
 /* Exit codes, DESIGN.md section 9. */
 enum cv_exit {

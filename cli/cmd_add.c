@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* credvault add: store an API client; the secret comes on stdin. */
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "agent/jobs/admin_ops.h"
 #include "cli/admin.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/prompt.h"
 #include "base/err.h"
@@ -55,12 +58,13 @@ cmd_add(struct cli *c, int argc, char **argv)
 	struct secbuf *secret = NULL;
 	json_t *args, *res = NULL;
 	struct record r;
+	char why[CV_URL_MAX + 160];
 	const char *field;
 	int ch, rc;
 
 	memset(&r, 0, sizeof(r));
 	r.gen[0].flags = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 'p': r.provider = optarg; break;
 		case 'c': r.gen[0].client_id = optarg; break;
@@ -80,9 +84,19 @@ cmd_add(struct cli *c, int argc, char **argv)
 			return cli_usage(c, ADD_USAGE);
 		}
 	}
-	if (optind + 1 != argc || r.provider == NULL ||
-	    r.gen[0].client_id == NULL || r.auth_url == NULL)
+	if (optind == argc)
+		return cli_missing(c, "the record's NAME", ADD_USAGE);
+	if (optind + 1 != argc) {
+		cli_error(c, "unexpected argument '%s'", argv[optind + 1]);
 		return cli_usage(c, ADD_USAGE);
+	}
+	if (r.provider == NULL)
+		return cli_missing(c, "--provider P (commercetools, "
+		    "commercelayer or oauth2)", ADD_USAGE);
+	if (r.gen[0].client_id == NULL)
+		return cli_missing(c, "--client-id ID", ADD_USAGE);
+	if (r.auth_url == NULL)
+		return cli_missing(c, "--auth-url URL", ADD_USAGE);
 	r.name = argv[optind];
 	/* Validate everything but the secret before asking for anything. */
 	r.created_at = r.updated_at = vault_now();
@@ -105,6 +119,12 @@ cmd_add(struct cli *c, int argc, char **argv)
 		cli_error(c, "commercetools records need --project-key");
 		return CV_EXIT_USAGE;
 	}
+	if (admin_url_check("--auth-url", r.auth_url, why, sizeof(why)) != 0 ||
+	    (r.api_url != NULL && admin_url_check("--api-url", r.api_url,
+	    why, sizeof(why)) != 0)) {
+		cli_error(c, "%s", why);
+		return CV_EXIT_USAGE;
+	}
 	if (add_read_secret(c, &secret) != 0)
 		return CV_EXIT_USAGE;
 	/* jansson copies the secret; the wiping allocator wipes the copy. */
@@ -125,6 +145,12 @@ cmd_add(struct cli *c, int argc, char **argv)
 		return CV_EXIT_FAILURE;
 	}
 	rc = cli_admin(c, "add", args, &res);
+	if (rc == 0)
+		fprintf(stderr, "added '%s' (%s, client id %s)%s\n", r.name,
+		    r.provider, r.gen[0].client_id,
+		    (r.gen[0].flags & GEN_F_NO_REVEAL) != 0 ? "; its secret "
+		    "is never revealed" : "; 'credvault reveal' prints its "
+		    "secret once");
 	json_decref(res);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "agent/transport/listen.h"
 #include "agent/transport/loop.h"
 #include "base/log.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/limits.h"
@@ -143,7 +144,7 @@ cmd_agent(struct cli *c, int argc, char **argv)
 	log_set_ident("credvault-agent", LOG_STYLE_STAMPED);
 	memset(&so, 0, sizeof(so));
 	memset(&lo, 0, sizeof(lo));
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 's':
 			path = optarg;
@@ -182,8 +183,8 @@ cmd_agent(struct cli *c, int argc, char **argv)
 			return cli_usage(c, AGENT_USAGE);
 		}
 	}
-	if (optind != argc)
-		return cli_usage(c, AGENT_USAGE);
+	if (cli_want_operands(c, argc, argv, 0, AGENT_USAGE) != 0)
+		return CV_EXIT_USAGE;
 	if (path == NULL) {
 		if ((r = agent_default_socket(c, def, sizeof(def))) != 0)
 			return r;

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cli/admin.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "base/err.h"
@@ -119,7 +120,7 @@ audit_args(struct cli *c, int argc, char **argv, json_t *args, int *verify,
 	long long since;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "hn:f", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "hn:f", opts)) != -1) {
 		switch (ch) {
 		case 'v':
 			*verify = 1;

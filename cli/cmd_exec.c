@@ -9,6 +9,7 @@
 
 
 #include "client/credvault.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/fetch.h"
 #include "base/err.h"
@@ -76,7 +77,7 @@ cmd_exec(struct cli *c, int argc, char **argv)
 	/* Options end at "--"; what follows is the command. */
 	for (dd = 1; dd < argc && strcmp(argv[dd], "--") != 0; dd++)
 		;
-	while ((ch = getopt_long(dd, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, dd, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 's':
 			path = optarg;
@@ -102,8 +103,23 @@ cmd_exec(struct cli *c, int argc, char **argv)
 			return cli_usage(c, EXEC_USAGE);
 		}
 	}
-	if (optind + 1 != dd || dd + 1 >= argc)
+	if (optind == dd)
+		return cli_missing(c, "the record's NAME", EXEC_USAGE);
+	if (dd == argc) {
+		cli_error(c, "the command to run goes after '--', so that its "
+		    "options are not taken for exec's: credvault exec %s -- "
+		    "%s", argv[optind], optind + 1 < dd ? argv[optind + 1] :
+		    "CMD [ARGS...]");
 		return cli_usage(c, EXEC_USAGE);
+	}
+	if (optind + 1 != dd) {
+		cli_error(c, "unexpected argument '%s' before '--'",
+		    argv[optind + 1]);
+		return cli_usage(c, EXEC_USAGE);
+	}
+	if (dd + 1 >= argc)
+		return cli_missing(c, "the command to run after '--'",
+		    EXEC_USAGE);
 	if (!exec_var_is_valid(var)) {
 		cli_error(c, "--env '%s' is not a variable name; use letters, "
 		    "digits and '_'", var);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli/admin.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/prompt.h"
 #include "base/err.h"
@@ -209,7 +210,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 	json_t *recs;
 	int ch, rc = 0, no_reveal = 0;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		if (ch == 'f' && nfiles < sizeof(files) / sizeof(files[0]))
 			files[nfiles++] = optarg;
 		else if (ch == 'f') {

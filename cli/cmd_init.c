@@ -4,13 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/kdfopts.h"
+#include "cli/passquality.h"
 #include "cli/prompt.h"
 #include "base/err.h"
 #include "base/banned.h"
 
-#define INIT_USAGE "[--label LABEL] " KDFOPTS_USAGE
+#define INIT_USAGE "[--label LABEL] [--allow-weak-passphrase] " KDFOPTS_USAGE
 
 /* The new passphrase: the global passphrase options, else asked twice. */
 static int
@@ -49,6 +51,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "label", required_argument, NULL, 'l' },
+		{ "allow-weak-passphrase", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		KDFOPTS_LONG,
 		{ NULL, 0, NULL, 0 },
@@ -58,28 +61,32 @@ cmd_init(struct cli *c, int argc, char **argv)
 	struct kdfopts ko;
 	struct kdf_params kdf;
 	char why[1024] = "";
-	int ch, rc;
+	int ch, rc, allow_weak = 0;
 
 	memset(&ko, 0, sizeof(ko));
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		if ((rc = kdfopts_take(c, &ko, ch, optarg)) < 0)
 			return CV_EXIT_USAGE;
 		if (rc > 0)
 			continue;
 		if (ch == 'l')
 			label = optarg;
+		else if (ch == 'w')
+			allow_weak = 1;
 		else if (ch == 'h') {
 			printf("usage: credvault init %s\n"
 			    "Create a vault (--vault DIR) with a passphrase "
 			    "keyslot named LABEL (default \"owner\").\n"
 			    "Argon2id is calibrated to about 1 s unless "
-			    "given.\n", INIT_USAGE);
+			    "given.\nA weak passphrase (libpwquality, under "
+			    "/etc/security/pwquality.conf) is\nrefused unless "
+			    "--allow-weak-passphrase.\n", INIT_USAGE);
 			return 0;
 		} else
 			return cli_usage(c, INIT_USAGE);
 	}
-	if (optind != argc)
-		return cli_usage(c, INIT_USAGE);
+	if (cli_want_operands(c, argc, argv, 0, INIT_USAGE) != 0)
+		return CV_EXIT_USAGE;
 	if (!keyslot_label_is_valid(label)) {
 		cli_error(c, "invalid label '%s': use 1-%d of A-Z a-z 0-9 . _ "
 		    "@ -", label, CV_LABEL_MAX);
@@ -91,6 +98,11 @@ cmd_init(struct cli *c, int argc, char **argv)
 		return rc;
 	if (init_read_passphrase(c, &pass) != 0)
 		return CV_EXIT_USAGE;
+	if (!allow_weak && (rc = passquality_check(c, pass->data,
+	    pass->len)) != 0) {
+		secbuf_free(&pass);
+		return cv_exit_code(rc);
+	}
 	rc = vault_create(c->vault_dir, label, &kdf, pass->data, pass->len,
 	    why, sizeof(why));
 	secbuf_free(&pass);

@@ -10,9 +10,11 @@
 #include <sodium.h>
 
 #include "cli/admin.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/kdfopts.h"
 #include "cli/output.h"
+#include "cli/passquality.h"
 #include "cli/prompt.h"
 #include "crypto/seal.h"
 #include "base/err.h"
@@ -20,7 +22,7 @@
 
 #define KEYSLOT_USAGE                                                       \
 	"add LABEL [--new-passphrase-file FILE | --keyfile FILE] "          \
-	KDFOPTS_USAGE "\n       credvault keyslot remove LABEL\n"           \
+	"[--allow-weak-passphrase] " KDFOPTS_USAGE "\n       credvault keyslot remove LABEL\n"           \
 	"       credvault keyslot list [--json]"
 #define KEYFILE_NEW_BYTES 32
 
@@ -77,6 +79,7 @@ keyslot_add(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "new-passphrase-file", required_argument, NULL, 'p' },
 		{ "keyfile", required_argument, NULL, 'k' },
+		{ "allow-weak-passphrase", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		KDFOPTS_LONG,
 		{ NULL, 0, NULL, 0 },
@@ -86,10 +89,10 @@ keyslot_add(struct cli *c, int argc, char **argv)
 	json_t *args, *res = NULL;
 	struct kdf_params kdf = { 0, 0, 0 };
 	struct kdfopts ko;
-	int ch, rc;
+	int ch, rc, allow_weak = 0;
 
 	memset(&ko, 0, sizeof(ko));
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		if ((rc = kdfopts_take(c, &ko, ch, optarg)) < 0)
 			return CV_EXIT_USAGE;
 		if (rc > 0)
@@ -98,11 +101,18 @@ keyslot_add(struct cli *c, int argc, char **argv)
 			passfile = optarg;
 		else if (ch == 'k')
 			keyfile = optarg;
+		else if (ch == 'w')
+			allow_weak = 1;
 		else
 			return cli_usage(c, KEYSLOT_USAGE);
 	}
-	if (optind + 1 != argc || (passfile != NULL && keyfile != NULL))
+	if (cli_want_operands(c, argc, argv, 1, "LABEL") != 0)
+		return CV_EXIT_USAGE;
+	if (passfile != NULL && keyfile != NULL) {
+		cli_error(c, "--new-passphrase-file and --keyfile exclude each "
+		    "other");
 		return cli_usage(c, KEYSLOT_USAGE);
+	}
 	label = argv[optind];
 	if (!keyslot_label_is_valid(label)) {
 		cli_error(c, "invalid label '%s': use 1-%d of A-Z a-z 0-9 . _ "
@@ -128,6 +138,11 @@ keyslot_add(struct cli *c, int argc, char **argv)
 	if (rc == 0 && keyfile == NULL && secret->len == 0) {
 		cli_error(c, "the new passphrase is empty");
 		rc = CV_E_INVALID;
+	}
+	if (rc == 0 && keyfile == NULL && !allow_weak &&
+	    (rc = passquality_check(c, secret->data, secret->len)) != 0) {
+		secbuf_free(&secret);
+		return cv_exit_code(rc);
 	}
 	if (rc != 0) {
 		secbuf_free(&secret);

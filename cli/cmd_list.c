@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cli/admin.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "base/err.h"
@@ -75,7 +76,7 @@ list_args(struct cli *c, int argc, char **argv, json_t *args, int *lng)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "hl", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "hl", opts)) != -1) {
 		switch (ch) {
 		case 'p':
 			(void)json_object_set_new(args, "provider",

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "client/credvault.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/fetch.h"
 #include "base/err.h"
@@ -24,7 +25,7 @@ cmd_lock(struct cli *c, int argc, char **argv)
 	char def[256];
 	int ch, r;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		if (ch == 's') {
 			path = optarg;
 		} else if (ch == 'h') {
@@ -38,8 +39,8 @@ cmd_lock(struct cli *c, int argc, char **argv)
 			return cli_usage(c, LOCK_USAGE);
 		}
 	}
-	if (optind != argc)
-		return cli_usage(c, LOCK_USAGE);
+	if (cli_want_operands(c, argc, argv, 0, LOCK_USAGE) != 0)
+		return CV_EXIT_USAGE;
 	if ((r = cli_agent_socket(c, &path, def, sizeof(def))) != 0)
 		return r;
 	if ((r = credvault_connect(path, &conn)) == CREDVAULT_OK)

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "cli/admin.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "base/err.h"
@@ -53,7 +54,7 @@ policy_args(struct cli *c, int argc, char **argv, json_t *args)
 	unsigned long secs;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 'a':
 			if (!policy_auto_valid(optarg))
@@ -95,8 +96,8 @@ policy_args(struct cli *c, int argc, char **argv, json_t *args)
 			return cli_usage(c, POLICY_USAGE);
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage(c, POLICY_USAGE);
+	if (cli_want_operands(c, argc, argv, 1, POLICY_USAGE) != 0)
+		return CV_EXIT_USAGE;
 	return json_object_set_new(args, "name", json_string(argv[optind])) ==
 	    0 ? 0 : CV_EXIT_FAILURE;
 }

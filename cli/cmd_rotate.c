@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/admin.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/prompt.h"
 #include "base/err.h"
@@ -87,7 +88,7 @@ cmd_rotate(struct cli *c, int argc, char **argv)
 	json_t *args, *res = NULL;
 	int ch, rc, by_hand = 0, abort = 0, force = 0;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 's':
 			by_hand = 1;
@@ -119,9 +120,16 @@ cmd_rotate(struct cli *c, int argc, char **argv)
 			return cli_usage(c, ROTATE_USAGE);
 		}
 	}
-	if (optind + 1 != argc || (client_id != NULL && !by_hand) ||
-	    (by_hand && abort))
+	if (cli_want_operands(c, argc, argv, 1, ROTATE_USAGE) != 0)
+		return CV_EXIT_USAGE;
+	if (client_id != NULL && !by_hand) {
+		cli_error(c, "--client-id goes with --secret-stdin");
 		return cli_usage(c, ROTATE_USAGE);
+	}
+	if (by_hand && abort) {
+		cli_error(c, "--secret-stdin and --abort exclude each other");
+		return cli_usage(c, ROTATE_USAGE);
+	}
 	if (client_id != NULL && (client_id[0] == '\0' ||
 	    strlen(client_id) > CV_CLIENT_ID_MAX)) {
 		cli_error(c, "invalid --client-id");

@@ -3,6 +3,7 @@
 #include <getopt.h>
 
 #include "cli/admin.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "base/err.h"
@@ -19,7 +20,7 @@ cmd_show(struct cli *c, int argc, char **argv)
 	json_t *res = NULL;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		if (ch == 'j')
 			c->json = 1;
 		else if (ch == 'h') {
@@ -30,8 +31,8 @@ cmd_show(struct cli *c, int argc, char **argv)
 		} else
 			return cli_usage(c, "NAME [--json]");
 	}
-	if (optind + 1 != argc)
-		return cli_usage(c, "NAME [--json]");
+	if ((rc = cli_want_operands(c, argc, argv, 1, "NAME [--json]")) != 0)
+		return rc;
 	if ((rc = cli_admin(c, "show", json_pack("{s:s}", "name",
 	    argv[optind]), &res)) != 0)
 		return rc;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "client/credvault.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/fetch.h"
 #include "crypto/secmem.h"
@@ -166,14 +167,15 @@ cmd_token(struct cli *c, int argc, char **argv)
 		[TOKEN_HEADER] = "header", [TOKEN_EXEC_CRED] = "exec-credential",
 	};
 	struct credvault_token *t = NULL;
-	enum token_format fmt = TOKEN_RAW;
+	/* credvault --json token: the JSON form unless --format says. */
+	enum token_format fmt = c->json ? TOKEN_JSON : TOKEN_RAW;
 	const char *path = c->socket, *scope = NULL, *name;
 	char def[256];
 	unsigned long ttl = 0;
 	int ch, r, found;
 	size_t i;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 's':
 			path = optarg;
@@ -208,8 +210,8 @@ cmd_token(struct cli *c, int argc, char **argv)
 			return cli_usage(c, TOKEN_USAGE);
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage(c, TOKEN_USAGE);
+	if ((r = cli_want_operands(c, argc, argv, 1, TOKEN_USAGE)) != 0)
+		return r;
 	name = argv[optind];
 	if ((r = cli_agent_socket(c, &path, def, sizeof(def))) != 0 ||
 	    (r = cli_fetch_token(c, path, name, scope, ttl, &t)) != 0)

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "base/err.h"
@@ -63,6 +64,24 @@ usage(FILE *f)
 	    "record,\n5 refused, 6 integrity failure, 7 upstream failure\n");
 }
 
+static int
+unknown_command(const struct cli *c, const char *word)
+{
+	const char *names[sizeof(commands) / sizeof(commands[0])], *near;
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		names[i] = commands[i].name;
+	near = cli_nearest(word, names, i);
+	if (near != NULL)
+		cli_error(c, "unknown command '%s'; did you mean '%s'? (see "
+		    "'credvault --help')", word, near);
+	else
+		cli_error(c, "unknown command '%s'; see 'credvault --help'",
+		    word);
+	return CV_EXIT_USAGE;
+}
+
 /* No core dumps of a process that holds keys. */
 static void
 harden(void)
@@ -100,7 +119,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.passphrase_fd = -1;
 	/* '+': stop at the command; its own options come after it. */
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(&c, argc, argv, "+h", opts)) != -1) {
 		switch (ch) {
 		case 'v':
 			c.vault_arg = optarg;
@@ -140,8 +159,8 @@ main(int argc, char **argv)
 		case 'V':
 			printf("credvault %s\n", CV_VERSION);
 			return 0;
-		default:
-			usage(stderr);
+		default: /* told by cli_getopt */
+			fprintf(stderr, "see 'credvault --help'\n");
 			return CV_EXIT_USAGE;
 		}
 	}
@@ -158,7 +177,5 @@ main(int argc, char **argv)
 			return commands[i].fn(&c, argc, argv);
 		}
 	}
-	cli_error(&c, "unknown command '%s'; see 'credvault --help'",
-	    argv[optind]);
-	return CV_EXIT_USAGE;
+	return unknown_command(&c, argv[optind]);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/args.h"
 #include "cli/output.h"
 #include "base/err.h"
 #include "base/wipealloc.h"
@@ -120,7 +121,7 @@ cli_plain_args(const struct cli *c, int argc, char **argv, int nargs,
 	int ch;
 
 	*exit_code = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		if (ch == 'h') {
 			printf("usage: credvault %s%s%s\n%s", c->cmd,
 			    usage[0] != '\0' ? " " : "", usage, help);
@@ -129,11 +130,8 @@ cli_plain_args(const struct cli *c, int argc, char **argv, int nargs,
 		*exit_code = cli_usage(c, usage);
 		return 1;
 	}
-	if (optind + nargs != argc) {
-		*exit_code = cli_usage(c, usage);
-		return 1;
-	}
-	return 0;
+	*exit_code = cli_want_operands(c, argc, argv, nargs, usage);
+	return *exit_code != 0;
 }
 
 const char *

@@ -106,8 +106,10 @@ prompt_once(int fd, const char *question, size_t max, struct secbuf **out)
 	sigaddset(&block, SIGTSTP);
 	sigaddset(&block, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &block, &saved);
+	/* TCSADRAIN, not TCSAFLUSH: what was typed ahead (the passphrase,
+	 * or the repeat line before "Repeat:" shows) is kept, not lost. */
 	if (write(fd, question, strlen(question)) < 0 ||
-	    tcsetattr(fd, TCSAFLUSH, &noecho) != 0) {
+	    tcsetattr(fd, TCSADRAIN, &noecho) != 0) {
 		rc = CV_E_IO;
 		goto out;
 	}
@@ -124,7 +126,7 @@ prompt_once(int fd, const char *question, size_t max, struct secbuf **out)
 		sb->data[sb->len++] = (unsigned char)c;
 	}
 	c = 0;
-	tcsetattr(fd, TCSAFLUSH, &old);
+	tcsetattr(fd, TCSADRAIN, &old);
 	if (write(fd, "\n", 1) < 0)
 		rc = rc != 0 ? rc : CV_E_IO;
 out:
@@ -164,6 +166,37 @@ out:
 	secbuf_free(&b);
 	close(fd);
 	return rc;
+}
+
+int
+prompt_confirm(const char *question)
+{
+	char line[16];
+	size_t n = 0;
+	ssize_t got;
+	char ch;
+	int fd;
+
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return CV_E_NOTFOUND;
+	if (write(fd, question, strlen(question)) < 0) {
+		close(fd);
+		return CV_E_IO;
+	}
+	for (;;) {
+		got = read(fd, &ch, 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0 || ch == '\n')
+			break;
+		if (n < sizeof(line) - 1)
+			line[n++] = ch;
+	}
+	close(fd);
+	line[n] = '\0';
+	return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 ||
+	    strcmp(line, "yes") == 0;
 }
 
 int

@@ -27,6 +27,10 @@ int prompt_read_file(const char *path, size_t max, struct secbuf **out)
 int prompt_tty(const char *question, int confirm, size_t max,
     struct secbuf **out) __attribute__((warn_unused_result));
 
+/* Ask a yes/no question on the controlling terminal (echo on): 1 for
+ * "y" or "yes", 0 for anything else, CV_E_NOTFOUND with no terminal. */
+int prompt_confirm(const char *question);
+
 /* 1 when standard input is a terminal. */
 int prompt_stdin_is_tty(void);
 

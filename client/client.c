@@ -145,8 +145,9 @@ credvault_connect(const char *path, struct credvault_conn **out)
 	if ((r = credvault_init()) != 0)
 		return r;
 	if (path == NULL) {
-		if ((r = credvault_socket_path(def, sizeof(def))) != 0)
-			return r;
+		/* No socket to try (neither variable set): no agent. */
+		if (credvault_socket_path(def, sizeof(def)) != 0)
+			return CREDVAULT_NO_AGENT;
 		path = def;
 	}
 	if (strlen(path) >= sizeof(c->path))

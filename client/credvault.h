@@ -72,7 +72,8 @@ CREDVAULT_API int credvault_socket_path(char *buf, size_t len);
 
 /*
  * Connect to the agent at path (NULL: credvault_socket_path()).
- * CREDVAULT_NO_AGENT when there is no socket or nobody listens on it;
+ * CREDVAULT_NO_AGENT when there is no socket (path NULL and neither
+ * CREDVAULT_SOCKET nor XDG_RUNTIME_DIR set) or nobody listens on it;
  * CREDVAULT_BUSY when its backlog stays full for 3 s
  * (CV_CLIENT_CONNECT_TIMEOUT_MS).  Free *out with credvault_close().
  *

@@ -68,6 +68,8 @@ static const struct {
 	    "why" },
 	{ "invalid_client", CV_E_UPSTREAM, "upstream rejected the client "
 	    "secret" },
+	{ "scope_required", CV_E_DENIED, "the record's rules allow this "
+	    "process only some of its scopes; ask for them with --scope" },
 	{ "invalid_scope", CV_E_UPSTREAM, "upstream rejected the requested "
 	    "scope" },
 	{ "invalid_request", CV_E_UPSTREAM, "upstream rejected the token "

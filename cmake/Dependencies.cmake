@@ -19,6 +19,8 @@ cv_require_pkg(LMDB lmdb liblmdb-dev)
 cv_require_pkg(ARGON2 libargon2 libargon2-dev)
 cv_require_pkg(JANSSON jansson libjansson-dev)
 cv_require_pkg(CURL libcurl libcurl4-openssl-dev)
+# Loaded on first use (base/dynlib.h), so only their headers at build time.
+cv_require_pkg(PWQUALITY pwquality libpwquality-dev)
 
 # `credvault token` must start in well under a millisecond (bench/agent):
 # each shared library loaded costs about 50 us there.  So the credvault

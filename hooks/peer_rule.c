@@ -333,7 +333,8 @@ peer_match_scopes(const char *list, const char *want, char *why,
 			found = n == wn && memcmp(s, ws, n) == 0;
 		if (!found) {
 			cv_why(why, whylen, "peer: requested scope '%.*s' is not "
-			    "in scopes=", (int)(wn < 64 ? wn : 64), ws);
+			    "in scopes=%.200s", (int)(wn < 64 ? wn : 64), ws,
+			    list);
 			return 0;
 		}
 	}
@@ -390,18 +391,19 @@ peer_rule_match(const struct peer_rule *rule, const struct peer_ident *id,
 		return PROTO_FAIL;
 	}
 	if (rule->uid != NULL && !peer_match_ids(rule->uid, id, 0)) {
-		cv_why(why, whylen, "peer: uid %lu not in uid=",
-		    (unsigned long)id->uid);
+		cv_why(why, whylen, "peer: uid %lu not in uid=%.200s",
+		    (unsigned long)id->uid, rule->uid);
 		return PROTO_FAIL;
 	}
 	if (rule->gid != NULL && !peer_match_ids(rule->gid, id, 1)) {
-		cv_why(why, whylen, "peer: no gid of uid %lu in gid=",
-		    (unsigned long)id->uid);
+		cv_why(why, whylen, "peer: no gid of uid %lu in gid=%.200s",
+		    (unsigned long)id->uid, rule->gid);
 		return PROTO_FAIL;
 	}
 	if (rule->exe != NULL && !peer_match_exe(rule->exe, id)) {
-		cv_why(why, whylen, "peer: executable of pid %ld not in exe=",
-		    (long)id->pid);
+		cv_why(why, whylen, "peer: executable %.200s of pid %ld not "
+		    "in exe=%.200s", id->exe[0] != '\0' ? id->exe : "(unknown)",
+		    (long)id->pid, rule->exe);
 		return PROTO_FAIL;
 	}
 	if (rule->scopes != NULL &&
@@ -410,15 +412,17 @@ peer_rule_match(const struct peer_rule *rule, const struct peer_ident *id,
 		return PROTO_FAIL;
 	if (rule->ops != NULL &&
 	    !peer_match_op(rule->ops, ask != NULL ? ask->op : NULL)) {
-		cv_why(why, whylen, "peer: operation '%s' not in ops=",
-		    ask != NULL && ask->op != NULL ? ask->op : "token");
+		cv_why(why, whylen, "peer: operation '%s' not in ops=%.200s",
+		    ask != NULL && ask->op != NULL ? ask->op : "token",
+		    rule->ops);
 		return PROTO_FAIL;
 	}
 	if (rule->records != NULL &&
 	    !peer_match_record(rule->records, ask != NULL ? ask->record :
 	    NULL)) {
-		cv_why(why, whylen, "peer: record '%s' not in records=",
-		    ask != NULL && ask->record != NULL ? ask->record : "");
+		cv_why(why, whylen, "peer: record '%s' not in records=%.200s",
+		    ask != NULL && ask->record != NULL ? ask->record : "",
+		    rule->records);
 		return PROTO_FAIL;
 	}
 	/* Name lookups last: they are the slow ones. */
@@ -428,8 +432,8 @@ peer_rule_match(const struct peer_rule *rule, const struct peer_ident *id,
 			cv_why(why, whylen, "peer: user lookup failed");
 			return PROTO_ERROR;
 		}
-		cv_why(why, whylen, "peer: uid %lu is not one of user=",
-		    (unsigned long)id->uid);
+		cv_why(why, whylen, "peer: uid %lu is not one of user=%.200s",
+		    (unsigned long)id->uid, rule->user);
 		return PROTO_FAIL;
 	}
 	if (rule->group != NULL &&
@@ -438,8 +442,8 @@ peer_rule_match(const struct peer_rule *rule, const struct peer_ident *id,
 			cv_why(why, whylen, "peer: group lookup failed");
 			return PROTO_ERROR;
 		}
-		cv_why(why, whylen, "peer: uid %lu is in none of group=",
-		    (unsigned long)id->uid);
+		cv_why(why, whylen, "peer: uid %lu is in none of "
+		    "group=%.200s", (unsigned long)id->uid, rule->group);
 		return PROTO_FAIL;
 	}
 	return PROTO_SUCCESS;

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
 	cppcheck clang-tidy
 	libsodium-dev liblmdb-dev libargon2-dev libjansson-dev
-	libcurl4-openssl-dev ca-certificates util-linux passwd procps
+	libcurl4-openssl-dev libpwquality-dev cracklib-runtime
+	ca-certificates util-linux passwd procps
 	libsystemd-dev
 	debhelper dpkg-dev fakeroot lintian mandoc bash-completion zsh fish)
 # Tools that may come from elsewhere (a NodeSource node ships its own npm):

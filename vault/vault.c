@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -486,9 +487,38 @@ vault_dir_check_length(const char *dir, char *why, size_t whylen)
 	return CV_E_INVALID;
 }
 
+/* A vault belongs to one owner; members go through the owner's agent
+ * (docs/vault.md).  A file its group can write lets any member make the
+ * owner's LMDB read and write out of bounds. */
 static int
-vault_dir_prepare(const char *dir, mode_t *file_mode, char *why,
+vault_refuse_group_write(const char *path, const char *dir, char *why,
     size_t whylen)
+{
+	cv_why(why, whylen, "'%s' is writable by its group; a vault now "
+	    "belongs to one owner and team members use the owner's agent. To "
+	    "move to that model, run as the owner: chmod -R go-w '%s', then "
+	    "'credvault agent' and an admin stack (docs/vault.md, \"Team "
+	    "vaults\")", path, dir);
+	return CV_E_PERM;
+}
+
+/* Only the owner opens the files: whoever owns them can write them. */
+static int
+vault_refuse_other_owner(const char *path, uid_t uid, char *why,
+    size_t whylen)
+{
+	const struct passwd *pw = getpwuid(uid);
+
+	cv_why(why, whylen, "'%s' belongs to %s%s(uid %lu), not to you; "
+	    "administer the vault through its agent (--socket PATH or "
+	    "$CREDVAULT_SOCKET), or run as its owner", path,
+	    pw != NULL ? pw->pw_name : "", pw != NULL ? " " : "",
+	    (unsigned long)uid);
+	return CV_E_PERM;
+}
+
+static int
+vault_dir_prepare(const char *dir, char *why, size_t whylen)
 {
 	int rc;
 
@@ -511,13 +541,15 @@ vault_dir_prepare(const char *dir, mode_t *file_mode, char *why,
 		    "o-w '%s'", dir, dir);
 		return CV_E_PERM;
 	}
+	if (st.st_mode & S_IWGRP)
+		return vault_refuse_group_write(dir, dir, why, whylen);
+	if (st.st_uid != geteuid())
+		return vault_refuse_other_owner(dir, st.st_uid, why, whylen);
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (access(path, F_OK) == 0) {
 		cv_why(why, whylen, "'%s' already holds a vault", dir);
 		return CV_E_EXISTS;
 	}
-	/* A team directory (group rwx) gets group-readable files. */
-	*file_mode = (st.st_mode & S_IRWXG) == S_IRWXG ? 0660 : 0600;
 	return 0;
 }
 
@@ -531,12 +563,12 @@ vault_create(const char *dir, const char *label,
 	struct vault *v = NULL;
 	struct keyslot slot;
 	struct create_ctx c;
-	mode_t file_mode, old_mask;
+	mode_t old_mask;
 	int rc;
 
 	if ((rc = secmem_init()) != 0)
 		return rc;
-	if ((rc = vault_dir_prepare(dir, &file_mode, why, whylen)) != 0)
+	if ((rc = vault_dir_prepare(dir, why, whylen)) != 0)
 		return rc;
 	if ((v = vault_alloc()) == NULL)
 		return CV_E_NOMEM;
@@ -557,9 +589,8 @@ vault_create(const char *dir, const char *label,
 		goto out; /* no refresh in init: any 32 bytes do for sk */
 	v->keys = (struct vault_keys *)(void *)keys->data;
 	snprintf(v->actor, sizeof(v->actor), "keyslot:%s", label);
-	/* The process umask (077 in the CLI) would strip the group bits. */
-	old_mask = umask(file_mode == 0660 ? 007 : 077);
-	rc = store_open(dir, 1, file_mode, &v->store, swhy, sizeof(swhy));
+	old_mask = umask(077);
+	rc = store_open(dir, 1, 0600, &v->store, swhy, sizeof(swhy));
 	umask(old_mask);
 	if (rc != 0) {
 		cv_why(why, whylen, "cannot create the database in '%s': %s",
@@ -593,9 +624,9 @@ vault_file_is_safe(const char *dir, const char *file, char *why,
 		if (errno == ENOENT && strcmp(file, "lock.mdb") == 0)
 			return 0; /* LMDB recreates its lock file */
 		if (errno == ENOENT) {
-			cv_why(why, whylen, "no vault in '%s'; create one "
+			cv_why(why, whylen, "no vault at '%s'; create one "
 			    "with: credvault --vault '%s' init", dir, dir);
-			return CV_E_NOTFOUND;
+			return CV_E_NOVAULT;
 		}
 		cv_why(why, whylen, "cannot read '%s': %s", path,
 		    strerror(errno));
@@ -610,6 +641,10 @@ vault_file_is_safe(const char *dir, const char *file, char *why,
 		    "o-w '%s'", path, path);
 		return CV_E_PERM;
 	}
+	if (st.st_mode & S_IWGRP)
+		return vault_refuse_group_write(path, dir, why, whylen);
+	if (st.st_uid != geteuid())
+		return vault_refuse_other_owner(path, st.st_uid, why, whylen);
 	return 0;
 }
 
@@ -703,15 +738,19 @@ vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 	    (rc = vault_dir_check_length(dir, why, whylen)) != 0)
 		return rc;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		cv_why(why, whylen, "no vault in '%s'; create one with: "
+		cv_why(why, whylen, "no vault at '%s'; create one with: "
 		    "credvault --vault '%s' init", dir, dir);
-		return CV_E_NOTFOUND;
+		return CV_E_NOVAULT;
 	}
 	if (st.st_mode & S_IWOTH) {
 		cv_why(why, whylen, "vault directory '%s' is writable by "
 		    "others; run: chmod o-w '%s'", dir, dir);
 		return CV_E_PERM;
 	}
+	if (st.st_mode & S_IWGRP)
+		return vault_refuse_group_write(dir, dir, why, whylen);
+	if (st.st_uid != geteuid())
+		return vault_refuse_other_owner(dir, st.st_uid, why, whylen);
 	if ((rc = vault_file_is_safe(dir, "data.mdb", why, whylen)) != 0 ||
 	    (rc = vault_file_is_safe(dir, "lock.mdb", why, whylen)) != 0)
 		return rc;
@@ -723,17 +762,16 @@ vault_open(const char *dir, struct vault **out, char *why, size_t whylen)
 		rc = CV_E_NOMEM;
 		goto out;
 	}
-	/* LMDB may recreate lock.mdb: keep it usable by a team group. */
-	old_mask = umask((st.st_mode & S_IRWXG) == S_IRWXG ? 007 : 077);
+	/* LMDB may recreate lock.mdb: the owner's alone, like the rest. */
+	old_mask = umask(077);
 	/* Held shared while the vault is open: restore replaces the files
 	 * only when nobody has them open (vault_restore). */
-	if ((rc = vault_open_lock(dir, (st.st_mode & S_IRWXG) == S_IRWXG ?
-	    0660 : 0600, 0, &v->open_fd, why, whylen)) != 0) {
+	if ((rc = vault_open_lock(dir, 0600, 0, &v->open_fd, why,
+	    whylen)) != 0) {
 		umask(old_mask);
 		goto out;
 	}
-	rc = store_open(dir, 0, (st.st_mode & S_IRWXG) == S_IRWXG ? 0660 :
-	    0600, &v->store, swhy, sizeof(swhy));
+	rc = store_open(dir, 0, 0600, &v->store, swhy, sizeof(swhy));
 	umask(old_mask);
 	if (rc == CV_E_INTEGRITY) {
 		cv_why(why, whylen, "the vault in '%s' is damaged: %s; restore "

@@ -304,19 +304,50 @@ token_audit_text(char *buf, const char *what, const char *scope)
 	memcpy(buf + w, sc, n + 1);
 }
 
-/* Answer s: denied, with an audit entry. */
+/* Answer s: denied (cls NULL), or failed with cls for a denial the peer
+ * may hear more of; with an audit entry. */
 static void
-token_deny(struct token *tk, struct session *s, const char *why)
+token_deny_as(struct token *tk, struct session *s, const char *why,
+    const char *cls)
 {
 	char res[CV_AUDIT_FIELD_MAX + 1];
 
-	log_info("record '%s': denied to %s: %s", s->req.name, s->actor, why);
+	log_info("record '%s': denied to %s%s: %s", s->req.name, s->actor,
+	    cls != NULL ? " (told to name scopes)" : "", why);
 	token_audit_text(res, "denied", s->scope);
 	if (token_audit(tk, s, "token", s->req.name, res) != 0) {
 		session_reply(s, WIRE_FAILED, "busy");
 		return;
 	}
-	session_reply(s, WIRE_DENIED, NULL);
+	if (cls != NULL)
+		session_reply(s, WIRE_FAILED, cls);
+	else
+		session_reply(s, WIRE_DENIED, NULL);
+}
+
+static void
+token_deny(struct token *tk, struct session *s, const char *why)
+{
+	token_deny_as(tk, s, why, NULL);
+}
+
+/*
+ * Asked without a scope, denied for the record's whole scope set: would
+ * the stack allow this peer some scopes (scopes= passes an empty ask)?
+ * Then the rules limit the scopes, and the peer hears so (DESIGN: a peer
+ * without --scope under such a rule is told to name them).
+ */
+static int
+token_scope_would_do(struct token *tk, const struct policy_stack *stack,
+    const struct session *s)
+{
+	struct policy_outcome o;
+	int allowed;
+
+	policy_authorize(tk->policy, stack, &s->peer, "", NULL, &o);
+	allowed = o.verdict == POLICY_ALLOW;
+	policy_outcome_clear(&o);
+	return allowed;
 }
 
 /* Answer s: failed with cls, audited. */
@@ -721,6 +752,13 @@ token_op(struct token *tk, struct session *s, const struct wire_request *req,
 	if (policy_authorize_execs(stack))
 		return token_authorize_async(tk, s, &stack, missing);
 	policy_authorize(tk->policy, stack, &s->peer, s->scope, NULL, &o);
+	if (o.verdict != POLICY_ALLOW && !missing && s->req_scope[0] == '\0' &&
+	    token_scope_would_do(tk, stack, s)) {
+		policy_put(tk->policy, &stack);
+		token_deny_as(tk, s, o.reason, "scope_required");
+		policy_outcome_clear(&o);
+		return 0;
+	}
 	policy_put(tk->policy, &stack);
 	if (o.verdict == POLICY_ALLOW && !missing) {
 		s->memo_authorized = 1;

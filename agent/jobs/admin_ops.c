@@ -11,12 +11,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <curl/curl.h>
 #include <sodium.h>
 
 #include "hooks/proto.h"
 #include "hooks/rotator.h"
 #include "vault/rotate.h"
 #include "vault/record.h"
+#include "base/dynlib.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/banned.h"
@@ -473,6 +475,98 @@ admin_op_rm(struct vault *v, const json_t *args,
 		a->result = json_object();
 }
 
+/* libcurl's URL API, loaded on first use (base/dynlib.h). */
+static struct {
+	CURLU *(*url)(void);
+	void (*url_cleanup)(CURLU *);
+	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+	CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
+	const char *(*url_strerror)(CURLUcode);
+	void (*free)(void *);
+} curlu;
+
+static int
+admin_curl_load(char *why, size_t whylen)
+{
+	const struct dynlib_sym syms[] = {
+		{ "curl_url", (void **)&curlu.url },
+		{ "curl_url_cleanup", (void **)&curlu.url_cleanup },
+		{ "curl_url_set", (void **)&curlu.url_set },
+		{ "curl_url_get", (void **)&curlu.url_get },
+		{ "curl_url_strerror", (void **)&curlu.url_strerror },
+		{ "curl_free", (void **)&curlu.free },
+	};
+	char dwhy[160];
+
+	if (dynlib_load("libcurl.so.4", "libcurl4", syms,
+	    sizeof(syms) / sizeof(syms[0]), dwhy, sizeof(dwhy)) == 0)
+		return 0;
+	cv_why(why, whylen, "cannot check URLs: %s", dwhy);
+	return CV_E_NOTFOUND;
+}
+
+static int
+admin_url_is_loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strncmp(host, "127.", 4) == 0;
+}
+
+int
+admin_url_check(const char *opt, const char *url, char *why, size_t whylen)
+{
+	char *scheme = NULL, *host = NULL, *user = NULL, *pass = NULL;
+	const char *problem = NULL;
+	char curl_says[96];
+	CURLUcode uc;
+	CURLU *u;
+	int rc;
+
+	if ((rc = admin_curl_load(why, whylen)) != 0)
+		return rc;
+	rc = CV_E_INVALID;
+	if ((u = curlu.url()) == NULL) {
+		cv_why(why, whylen, "out of memory");
+		return CV_E_NOMEM;
+	}
+	/* No default scheme: "127.0.0.1:1" is not taken for http. */
+	if ((uc = curlu.url_set(u, CURLUPART_URL, url, 0)) ==
+	    CURLUE_UNSUPPORTED_SCHEME || uc == CURLUE_BAD_SCHEME) {
+		problem = "it has no https:// scheme";
+	} else if (uc != CURLUE_OK) {
+		/* libcurl's reason, lowercase as our messages are. */
+		(void)snprintf(curl_says, sizeof(curl_says), "%s",
+		    curlu.url_strerror(uc));
+		if (curl_says[0] >= 'A' && curl_says[0] <= 'Z')
+			curl_says[0] = (char)(curl_says[0] - 'A' + 'a');
+		problem = curl_says;
+	}
+	else if (curlu.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curlu.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    host[0] == '\0')
+		problem = "it names no host";
+	else if (curlu.url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+	    curlu.url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK)
+		problem = "it holds a user name or password, which would "
+		    "travel and be logged with it";
+	else if (strcmp(scheme, "https") != 0 && !(strcmp(scheme, "http") ==
+	    0 && admin_url_is_loopback(host)))
+		problem = strcmp(scheme, "http") == 0 ? "plain http is only "
+		    "for a loopback host (the secret would travel in clear)" :
+		    "the scheme is not https";
+	else
+		rc = 0;
+	if (rc != 0)
+		cv_why(why, whylen, "invalid %s '%s': %s; use "
+		    "https://HOST[:PORT][/PATH]", opt, url, problem);
+	curlu.free(scheme);
+	curlu.free(host);
+	curlu.free(user);
+	curlu.free(pass);
+	curlu.url_cleanup(u);
+	return rc;
+}
+
 /* A new record from args (add's, or one of import's): its strings stay
  * args'. */
 static int
@@ -483,6 +577,7 @@ admin_record_from(const json_t *args, struct record *r,
 		"client_id", "auth_url", "project_key", "scope", "api_url",
 		"no_reveal", "secret", NULL };
 	const char *secret, *field;
+	char why[CV_URL_MAX + 160];
 	int no_reveal;
 
 	memset(r, 0, sizeof(*r));
@@ -527,6 +622,12 @@ admin_record_from(const json_t *args, struct record *r,
 	    (r->project_key == NULL || r->project_key[0] == '\0')) {
 		admin_fail(a, CV_E_INVALID, "'%s': commercetools records need "
 		    "--project-key", r->name);
+		return CV_E_INVALID;
+	}
+	if (admin_url_check("--auth-url", r->auth_url, why, sizeof(why)) != 0 ||
+	    (r->api_url != NULL && admin_url_check("--api-url", r->api_url,
+	    why, sizeof(why)) != 0)) {
+		admin_fail(a, CV_E_INVALID, "'%s': %s", r->name, why);
 		return CV_E_INVALID;
 	}
 	return 0;

@@ -59,6 +59,15 @@ void admin_ops_run(struct vault *v, const char *cmd, const json_t *args,
 /* Release what a holds. */
 void admin_answer_clear(struct admin_answer *a);
 
+/*
+ * Whether url (the value of option opt, e.g. "--auth-url") is one a record
+ * may hold: an absolute https URL with a host (http only to a loopback
+ * host), no user name or password in it.  0, or CV_E_INVALID with the
+ * reason and what to type in why.
+ */
+int admin_url_check(const char *opt, const char *url, char *why,
+    size_t whylen) __attribute__((warn_unused_result));
+
 /* A record as JSON, never a secret (show, and --json of the CLI). */
 json_t *admin_record_json(const struct record *r);
 

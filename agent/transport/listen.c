@@ -122,8 +122,11 @@ listen_lock(const char *path, struct listen_sock *ls, char *why,
 		return CV_E_IO;
 	}
 	if (flock(ls->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		/* A locked agent still holds its socket: lock is no
+		 * way to free it. */
 		cv_why(why, whylen, "another agent is serving '%s'; stop "
-		    "it first (credvault lock, or kill it) or choose another "
+		    "it first (kill -TERM its pid: 'credvault lock' only "
+		    "locks it, it keeps the socket) or choose another "
 		    "--socket", path);
 		return CV_E_BUSY;
 	}

@@ -28,6 +28,10 @@ main(int argc, char **argv)
 		if (r == CREDVAULT_FAILED)
 			fprintf(stderr, "%s: no token for '%s': %s (%s)\n",
 			    argv[0], argv[1], credvault_describe(cls), cls);
+		else if (r == CREDVAULT_NO_AGENT)
+			fprintf(stderr, "%s: no token for '%s': no agent; start "
+			    "one with 'credvault agent', or set CREDVAULT_SOCKET "
+			    "to its socket\n", argv[0], argv[1]);
 		else
 			fprintf(stderr, "%s: no token for '%s': %s\n", argv[0],
 			    argv[1], credvault_strerror(r));

@@ -59,7 +59,7 @@ expect_exit 0 "within the peer's scopes= limit" -- as "$UIN" "$CV" token \
 	--socket "$SOCK" limited --scope view_products:demo
 expect_exit 5 "beyond the peer's scopes= limit" -- as "$UIN" "$CV" token \
 	--socket "$SOCK" limited --scope "view_products:demo manage_orders:demo"
-expect_exit 5 "no --scope means all the record's scopes: beyond the limit" -- \
+expect_exit 5 "no --scope under a scopes= limit: told to name the scopes" -- \
 	as "$UIN" "$CV" token --socket "$SOCK" limited
 expect_exit 0 "exe= matches the peer's executable (from /proc)" -- as "$UIN" \
 	"$CV" token --socket "$SOCK" byexe

@@ -21,7 +21,7 @@ printf 'big-secret\n' | cv add big --provider oauth2 --client-id big \
 	--auth-url "https://idp.example/$(printf '%01500d' 0)" --scope "$scope" 2>/dev/null
 cv reveal rec-01 >/dev/null
 for _ in $(seq 1 15); do cv list >/dev/null; done # audit entries: branch pages
-printf 'bob pass\n' >"$T_DIR/bob"
+printf 'bob pass phrase\n' >"$T_DIR/bob"
 cv keyslot add bob --new-passphrase-file "$T_DIR/bob" --kdf-memory 8 \
 	--kdf-iterations 1 --kdf-parallelism 1 2>/dev/null
 cv rm rec-40 # free-list pages

@@ -42,8 +42,8 @@ expect_match "and still lists the other" "$T_OUT" "^two$"
 put_back clean
 
 # --- a keyslot put back ---
-printf 'bob old\n' >"$T_DIR/bob-old"
-printf 'bob new\n' >"$T_DIR/bob-new"
+printf 'bob old passphrase\n' >"$T_DIR/bob-old"
+printf 'bob new passphrase\n' >"$T_DIR/bob-new"
 slot=$(printf 'slot/bob' | xxd -p | tr -d '\n')
 cv keyslot add bob --new-passphrase-file "$T_DIR/bob-old" --kdf-memory 8 --kdf-iterations 1 --kdf-parallelism 1 2>/dev/null
 bob_old=$("$CV_TAMPER" "$VAULT" get meta "$slot")
@@ -141,7 +141,7 @@ expect_exit 6 "a truncated vault exits 6" -- cv list
 expect_match "naming the damage and the way back" "$T_ERR" "truncated.*credvault restore"
 expect_exit 0 "restore brings it back" -- cv restore "$T_DIR/b1"
 expect_exit 0 "and it verifies" -- cv check
-printf 'other\n' >"$T_DIR/opass"
+printf 'other vault passphrase\n' >"$T_DIR/opass"
 "$CV" --vault "$T_DIR/other" --passphrase-file "$T_DIR/opass" init --kdf-memory 8 --kdf-iterations 1 --kdf-parallelism 1 >/dev/null 2>&1
 "$CV" --vault "$T_DIR/other" --passphrase-file "$T_DIR/opass" backup "$T_DIR/ob" 2>/dev/null
 expect_exit 5 "a backup of another vault is refused" -- "$CV" --vault "$VAULT" --passphrase-file "$T_DIR/opass" restore "$T_DIR/ob"

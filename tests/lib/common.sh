@@ -95,6 +95,14 @@ expect_no_match() {
 	else ok "$1"; fi
 }
 
+# expect_line DESCRIPTION FILE TEXT: TEXT is a whole line of FILE, exactly.
+expect_line() {
+	if grep -Fxq -- "$3" "$2"; then ok "$1"; else
+		not_ok "$1: line not in $(basename "$2"): $3"
+		sed 's/^/    | /' "$2" | head -5
+	fi
+}
+
 # For a path or name inside an expect_match REGEX.
 ere_quote() {
 	printf '%s' "$1" | sed 's/[][\\.^$*+?(){}|]/\\&/g'
