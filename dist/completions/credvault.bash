@@ -18,14 +18,16 @@ _credvault_cmd_opts()
 {
 	local kdf="--kdf-time --kdf-memory --kdf-iterations --kdf-parallelism"
 	case $1 in
-	init) echo "--label $kdf --help" ;;
+	init) echo "--label --allow-weak-passphrase $kdf --help" ;;
 	add) echo "--provider --client-id --auth-url --project-key --scope" \
 		"--api-url --no-reveal --help" ;;
 	import) echo "--from-env --json --no-reveal --help" ;;
 	list) echo "--provider --long --json --help" ;;
 	show) echo "--json --help" ;;
 	policy) echo "--auto-rotate --max-age --grace --json --help" ;;
-	keyslot) echo "--new-passphrase-file --keyfile --json $kdf --help" ;;
+	keyslot) echo "--new-passphrase-file --keyfile --allow-weak-passphrase" \
+		"--json $kdf --help" ;;
+	rm) echo "--yes --help" ;;
 	audit) echo "--verify --json -n --since --record --actor --action" \
 		"--follow --help" ;;
 	rotate) echo "--force --secret-stdin --client-id --abort --help" ;;
@@ -203,7 +205,8 @@ _credvault()
 		w=${COMP_WORDS[i]}
 		case $w in
 		--json | --long | --no-reveal | --verify | --follow | --force | \
-			--secret-stdin | --abort | --foreground | --help | -l | -f) ;;
+			--secret-stdin | --abort | --foreground | --help | -l | -f | \
+			--yes | -y | --allow-weak-passphrase) ;;
 		-*) [[ $w == *=* ]] || i=$((i + 1)) ;;
 		*) nargs=$((nargs + 1)) ;;
 		esac

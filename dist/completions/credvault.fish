@@ -58,7 +58,7 @@ function __credvault_nargs
         end
         switch $w
             case --json --long --no-reveal --verify --follow --force --secret-stdin \
-                --abort --foreground --help -l -f '--*=*'
+                --abort --foreground --help -l -f --yes -y --allow-weak-passphrase '--*=*'
             case '-*'
                 set skip 1
             case '*'
@@ -153,7 +153,9 @@ complete -c credvault -n 'not __credvault_no_cmd' -l help -d 'describe the comma
 
 # init, keyslot add: labels and Argon2id costs.
 complete -c credvault -n '__credvault_using init' -l label -x -d 'label of the first keyslot'
+complete -c credvault -n '__credvault_using rm' -s y -l yes -d 'do not ask'
 for c in init keyslot
+    complete -c credvault -n "__credvault_using $c" -l allow-weak-passphrase -d 'accept a passphrase libpwquality calls weak'
     complete -c credvault -n "__credvault_using $c" -l kdf-time -x -d 'calibrate Argon2id to this unlock time (ms)'
     complete -c credvault -n "__credvault_using $c" -l kdf-memory -x -d 'Argon2id memory (MiB)'
     complete -c credvault -n "__credvault_using $c" -l kdf-iterations -x -d 'Argon2id iterations'

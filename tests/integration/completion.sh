@@ -59,6 +59,8 @@ expect_comp "the values of --format" "exec-credential header json raw" \
 expect_comp "the values of --provider" "commercelayer commercetools" \
 	credvault add shop --provider comm
 expect_comp "list's own options" "--long" credvault list --lo
+expect_comp "rm's --yes" "--yes" credvault rm shop --y
+expect_comp "init's --allow-weak-passphrase" "--allow-weak-passphrase" credvault init --all
 expect_comp "keyslot's actions" "add list remove" credvault keyslot ""
 expect_comp "policy's --auto-rotate values" "age both invalid-client off" credvault policy shop --auto-rotate ""
 expect_comp "status's --format" "openmetrics" credvault status --format ""
