@@ -10,6 +10,7 @@
 #include "vault/record.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/wipealloc.h"
 #include "base/banned.h"
 
 #define SESSIONS_SPARE_MAX 64 /* reply buffers kept for new sessions */
@@ -203,27 +204,29 @@ session_forget_reply(struct session *s)
 void
 session_reply_json(struct session *s, const json_t *reply)
 {
+	char *text;
 	size_t n;
 
 	s->memo_reply = 0;
 	secbuf_free(&s->big);
-	n = reply != NULL ? json_dumpb(reply, NULL, 0, JSON_COMPACT) : 0;
+	/* One dump (a page of a list is up to 1 MiB of JSON), then the
+	 * frame of exactly its size; jansson's copy (its allocator is
+	 * wipealloc's in credvault) is wiped when freed. */
+	text = reply != NULL ? json_dumps(reply, JSON_COMPACT) : NULL;
+	n = text != NULL ? strlen(text) : 0;
 	if (n > CV_ADMIN_REPLY_MAX) {
+		wipealloc_free(text);
 		session_reply(s, WIRE_FAILED, "too_large");
 		return;
 	}
 	if (n > 0 && (s->big = secbuf_new(WIRE_HEADER_BYTES + n)) != NULL) {
-		n = json_dumpb(reply, (char *)s->big->data + WIRE_HEADER_BYTES,
-		    n, JSON_COMPACT);
-		if (n > 0) {
-			wire_header_put(s->big->data, (uint32_t)n);
-			s->big->len = WIRE_HEADER_BYTES + n;
-			return;
-		}
-		secbuf_free(&s->big);
-		session_reply(s, WIRE_FAILED, "too_large");
+		memcpy(s->big->data + WIRE_HEADER_BYTES, text, n);
+		wire_header_put(s->big->data, (uint32_t)n);
+		s->big->len = WIRE_HEADER_BYTES + n;
+		wipealloc_free(text);
 		return;
 	}
+	wipealloc_free(text);
 	session_reply(s, WIRE_FAILED, "internal");
 }
 
