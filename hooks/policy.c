@@ -18,8 +18,9 @@
 #include "base/mutex.h"
 #include "base/banned.h"
 
+/* The installed hook directory, from the build (CMakeLists.txt). */
 #ifndef CV_HOOKDIR
-#define CV_HOOKDIR "/usr/local/libexec/credvault"
+#error "CV_HOOKDIR must name the installed hook directory"
 #endif
 
 #define POLICY_BUCKETS 256

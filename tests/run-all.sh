@@ -36,6 +36,8 @@ step "gcc tests" ctest --test-dir build-ci --output-on-failure -j "$JOBS"
 # cppcheck and clang-tidy; clang-tidy reads the gcc build's
 # compile_commands.json (CMakeLists.txt always writes it).
 step "static analysis" cmake --build build-ci --target check
+# Build the Debian packages from a clean copy, lintian, install, mint.
+step "debian package" bash tests/package/run.sh
 
 # LeakSanitizer stays on; ASan's own allocator cannot be locked, which is
 # expected, so mlock failures are not errors under the sanitizers.

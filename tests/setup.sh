@@ -9,7 +9,9 @@ PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
 	cppcheck clang-tidy
 	libsodium-dev liblmdb-dev libargon2-dev libjansson-dev
 	libcurl4-openssl-dev libpwquality-dev cracklib-runtime
-	ca-certificates util-linux passwd procps)
+	ca-certificates util-linux passwd procps
+	libsystemd-dev
+	debhelper dpkg-dev fakeroot lintian mandoc bash-completion zsh fish)
 # Tools that may come from elsewhere (a NodeSource node ships its own npm):
 # a package only when the command is missing.
 CMDS=(node:nodejs npm:npm python3:python3 curl:curl xxd:xxd)
