@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "hooks/lint.h"
 #include "hooks/proto.h"
 #include "hooks/rotator.h"
 #include "vault/rotate.h"
@@ -1132,23 +1133,62 @@ admin_check_report(const char *what, const char *subject, int err,
 	(void)json_array_append_new(arg, json_string(msg));
 }
 
+/* The lint's view of the vault (hooks/lint.h). */
+struct admin_lint {
+	struct vault *v;
+	struct secbuf *plain;
+	json_t *lint;
+};
+
+static void
+admin_lint_problem(void *arg, const char *msg)
+{
+	struct admin_lint *l = arg;
+
+	(void)json_array_append_new(l->lint, json_string(msg));
+}
+
+static int
+admin_lint_has_record(void *arg, const char *name)
+{
+	struct admin_lint *l = arg;
+	struct record r;
+	int rc;
+
+	/* A record that cannot be read is still there (check reports it). */
+	rc = vault_record_get(l->v, name, l->plain, &r);
+	secbuf_reset(l->plain);
+	return rc != CV_E_NOTFOUND;
+}
+
 static void
 admin_op_check(struct vault *v, const json_t *args,
     struct admin_answer *a)
 {
 	static const char *const allowed[] = { NULL };
+	struct admin_lint l;
+	struct lint_ops ops;
 	json_t *problems;
+	size_t nlint;
 	int rc;
 
 	if (admin_args_only(args, allowed, a) != 0)
 		return;
-	if ((problems = json_array()) == NULL) {
+	memset(&l, 0, sizeof(l));
+	l.v = v;
+	if ((problems = json_array()) == NULL ||
+	    (l.lint = json_array()) == NULL ||
+	    (l.plain = secbuf_new(CV_RECORD_MAX)) == NULL) {
+		json_decref(problems);
+		json_decref(l.lint);
 		admin_fail_vault(a, NULL, CV_E_NOMEM, "check the vault");
 		return;
 	}
 	rc = vault_check(v, admin_check_report, problems);
 	if (rc != 0 && rc != CV_E_INTEGRITY) {
 		json_decref(problems);
+		json_decref(l.lint);
+		secbuf_free(&l.plain);
 		admin_fail_vault(a, v, rc, "check the vault");
 		return;
 	}
@@ -1156,8 +1196,20 @@ admin_op_check(struct vault *v, const json_t *args,
 		(void)json_array_append_new(problems, json_string(
 		    vault_subject(v)[0] != '\0' ? vault_subject(v) :
 		    "the vault is inconsistent"));
-	a->result = json_pack("{s:s,s:o}", "path", vault_path(v), "problems",
-	    problems);
+	/* The stack files and their hooks, as the agent would load them. */
+	ops.problem = admin_lint_problem;
+	ops.has_record = admin_lint_has_record;
+	ops.arg = &l;
+	rc = lint_hooks(vault_path(v), vault_owner(v), &ops, &nlint);
+	secbuf_free(&l.plain);
+	if (rc != 0) {
+		json_decref(problems);
+		json_decref(l.lint);
+		admin_fail_vault(a, NULL, rc, "lint the stack files");
+		return;
+	}
+	a->result = json_pack("{s:s,s:o,s:o}", "path", vault_path(v),
+	    "problems", problems, "lint", l.lint);
 }
 
 /* Not wherever the member says, as the agent's user: a file name in the
