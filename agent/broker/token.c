@@ -9,7 +9,7 @@
 
 #include "agent/broker/cache.h"
 #include "agent/broker/known.h"
-#include "agent/broker/scope.h"
+#include "hooks/scope.h"
 #include "agent/jobs/hookrun.h"
 #include "hooks/proto.h"
 #include "vault/record.h"

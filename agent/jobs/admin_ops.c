@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "agent/jobs/admin_explain.h"
 #include "hooks/lint.h"
 #include "hooks/proto.h"
 #include "hooks/rotator.h"
@@ -1277,24 +1278,30 @@ static const struct admin_op {
 	 * may be NULL. */
 	int (*confine)(struct vault *v, const json_t *args, json_t **out,
 	    struct admin_answer *a);
+	/* Instead of fn, for operations that need where they run. */
+	void (*fn_env)(struct vault *v, const json_t *args,
+	    const struct admin_ops_env *env, unsigned flags,
+	    struct admin_answer *a);
 } admin_ops[] = {
-	{ "vault", NULL, 0, admin_op_vault, NULL },
-	{ "show", "show", 1, admin_op_show, NULL },
-	{ "list", "list", 0, admin_op_list, admin_confine_page },
-	{ "reveal", "reveal", 1, admin_op_reveal, NULL },
-	{ "rm", "rm", 1, admin_op_rm, NULL },
-	{ "add", "add", 1, admin_op_add, NULL },
-	{ "import", "import", 0, admin_op_import, NULL },
-	{ "rotate", "rotate", 1, admin_op_rotate, NULL },
-	{ "audit", "audit", 0, admin_op_audit, admin_confine_page },
-	{ "policy", "policy", 1, admin_op_policy, NULL },
-	{ "keyslot_list", "keyslot_list", 0, admin_op_keyslot_list, NULL },
-	{ "keyslot_add", "keyslot_add", 0, admin_op_keyslot_add, NULL },
-	{ "keyslot_remove", "keyslot_remove", 0, admin_op_keyslot_remove,
+	{ "vault", NULL, 0, admin_op_vault, NULL, NULL },
+	{ "show", "show", 1, admin_op_show, NULL, NULL },
+	{ "list", "list", 0, admin_op_list, admin_confine_page, NULL },
+	{ "reveal", "reveal", 1, admin_op_reveal, NULL, NULL },
+	{ "rm", "rm", 1, admin_op_rm, NULL, NULL },
+	{ "add", "add", 1, admin_op_add, NULL, NULL },
+	{ "import", "import", 0, admin_op_import, NULL, NULL },
+	{ "rotate", "rotate", 1, admin_op_rotate, NULL, NULL },
+	{ "audit", "audit", 0, admin_op_audit, admin_confine_page, NULL },
+	{ "policy", "policy", 1, admin_op_policy, NULL, NULL },
+	{ "keyslot_list", "keyslot_list", 0, admin_op_keyslot_list, NULL,
 	    NULL },
-	{ "rekey", "rekey", 0, admin_op_rekey, NULL },
-	{ "check", "check", 0, admin_op_check, NULL },
-	{ "backup", "backup", 0, admin_op_backup, admin_confine_backup },
+	{ "keyslot_add", "keyslot_add", 0, admin_op_keyslot_add, NULL, NULL },
+	{ "keyslot_remove", "keyslot_remove", 0, admin_op_keyslot_remove,
+	    NULL, NULL },
+	{ "rekey", "rekey", 0, admin_op_rekey, NULL, NULL },
+	{ "check", "check", 0, admin_op_check, NULL, NULL },
+	{ "backup", "backup", 0, admin_op_backup, admin_confine_backup, NULL },
+	{ "explain", "explain", 1, NULL, NULL, admin_explain },
 };
 
 static const struct admin_op *
@@ -1338,6 +1345,14 @@ void
 admin_ops_run(struct vault *v, const char *cmd, const json_t *args,
     unsigned flags, struct admin_answer *a)
 {
+	admin_ops_run_env(v, cmd, args, flags, NULL, a);
+}
+
+void
+admin_ops_run_env(struct vault *v, const char *cmd, const json_t *args,
+    unsigned flags, const struct admin_ops_env *env, struct admin_answer *a)
+{
+	static const struct admin_ops_env none = { NULL, 0 };
 	const struct admin_op *o = admin_ops_find(cmd);
 	json_t *confined = NULL;
 
@@ -1353,7 +1368,11 @@ admin_ops_run(struct vault *v, const char *cmd, const json_t *args,
 	if ((flags & ADMIN_OPS_REMOTE) != 0 && o->confine != NULL &&
 	    o->confine(v, args, &confined, a) != 0)
 		return;
-	o->fn(v, confined != NULL ? confined : args, a);
+	if (o->fn_env != NULL)
+		o->fn_env(v, confined != NULL ? confined : args,
+		    env != NULL ? env : &none, flags, a);
+	else
+		o->fn(v, confined != NULL ? confined : args, a);
 	json_decref(confined);
 	if (a->err == 0 && a->result == NULL)
 		admin_fail_vault(a, NULL, CV_E_NOMEM, cmd);

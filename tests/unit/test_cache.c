@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "agent/broker/cache.h"
-#include "agent/broker/scope.h"
+#include "hooks/scope.h"
 #include "base/err.h"
 #include "test.h"
 #include "base/banned.h"
