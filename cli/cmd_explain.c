@@ -179,7 +179,8 @@ explain_module(const json_t *m, char *buf, size_t len)
 	size_t i, n;
 
 	n = (size_t)snprintf(buf, len, "%s", explain_str(m, "module"));
-	json_array_foreach(json_object_get(m, "args"), i, a) {
+	for (i = 0; i < json_array_size(json_object_get(m, "args")) &&
+	    (a = json_array_get(json_object_get(m, "args"), i)) != NULL; i++) {
 		if (n >= len)
 			break;
 		n += (size_t)snprintf(buf + n, len - n, " %s",
@@ -203,7 +204,8 @@ explain_text(const json_t *r)
 	printf("peer     uid=%lld gid=%lld groups=",
 	    (long long)json_integer_value(json_object_get(peer, "uid")),
 	    (long long)json_integer_value(json_object_get(peer, "gid")));
-	json_array_foreach(json_object_get(peer, "groups"), i, g)
+	for (i = 0; i < json_array_size(json_object_get(peer, "groups")) &&
+	    (g = json_array_get(json_object_get(peer, "groups"), i)) != NULL; i++)
 		printf("%s%lld", i > 0 ? "," : "",
 		    (long long)json_integer_value(g));
 	printf(" exe=%s\n", explain_str(peer, "exe")[0] != '\0' ?
@@ -227,7 +229,8 @@ explain_text(const json_t *r)
 	}
 	if (json_array_size(json_object_get(r, "modules")) > 0)
 		printf("modules\n");
-	json_array_foreach(json_object_get(r, "modules"), i, m) {
+	for (i = 0; i < json_array_size(json_object_get(r, "modules")) &&
+	    (m = json_array_get(json_object_get(r, "modules"), i)) != NULL; i++) {
 		explain_module(m, mod, sizeof(mod));
 		printf("  line %-3lld %-10s %-40s %s%s%s\n",
 		    (long long)json_integer_value(json_object_get(m, "line")),
@@ -293,10 +296,10 @@ cmd_explain(struct cli *c, int argc, char **argv)
 			gname = ch == 'G';
 			break;
 		case 'e':
-			exe = optarg;
+			exe = optarg != NULL ? optarg : "";
 			break;
 		case 's':
-			scope = optarg;
+			scope = optarg != NULL ? optarg : "";
 			break;
 		case 'r':
 			run_hooks = 1;

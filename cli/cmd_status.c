@@ -118,7 +118,8 @@ status_text(const json_t *r)
 		    status_int(cnt, counters[i][0]));
 	if (json_array_size(tokens) == 0)
 		return;
-	json_array_foreach(tokens, i, t) {
+	for (i = 0; i < json_array_size(tokens) &&
+	    (t = json_array_get(tokens, i)) != NULL; i++) {
 		n = (int)strlen(status_cell(status_str(t, "record"), c1,
 		    sizeof(c1)));
 		wr = n > wr ? n : wr;
@@ -128,7 +129,8 @@ status_text(const json_t *r)
 	}
 	printf("\n%-*s  %3s  %-*s  %-8s  %s\n", wr, "RECORD", "GEN", ws,
 	    "SCOPE", "LEFT", "HITS");
-	json_array_foreach(tokens, i, t) {
+	for (i = 0; i < json_array_size(tokens) &&
+	    (t = json_array_get(tokens, i)) != NULL; i++) {
 		printf("%-*s  %3lld  %-*s  %-8s  %lld%s\n", wr,
 		    status_cell(status_str(t, "record"), c1, sizeof(c1)),
 		    status_int(t, "generation"), ws,
@@ -212,7 +214,8 @@ status_openmetrics(const json_t *r)
 	}
 	status_family("credvault_token_expires_in_seconds", "gauge",
 	    "Seconds a cached token has left.");
-	json_array_foreach(tokens, i, t) {
+	for (i = 0; i < json_array_size(tokens) &&
+	    (t = json_array_get(tokens, i)) != NULL; i++) {
 		printf("credvault_token_expires_in_seconds{record=\"");
 		status_label(status_str(t, "record"));
 		printf("\",scope=\"");
@@ -221,7 +224,8 @@ status_openmetrics(const json_t *r)
 	}
 	status_family("credvault_token_hits", "counter", "Requests a cached "
 	    "token served.");
-	json_array_foreach(tokens, i, t) {
+	for (i = 0; i < json_array_size(tokens) &&
+	    (t = json_array_get(tokens, i)) != NULL; i++) {
 		printf("credvault_token_hits_total{record=\"");
 		status_label(status_str(t, "record"));
 		printf("\",scope=\"");

@@ -40,6 +40,8 @@ status_json(const struct status_in *in)
 	const struct token_stats *t = in->tk;
 	struct status_walk w;
 	size_t entries = 0, minting = 0;
+	uint64_t denials = t->denials + in->denials;
+	uint64_t rotations = t->rotations + in->admin_rotations;
 	json_t *j, *counters;
 
 	memset(&w, 0, sizeof(w));
@@ -60,8 +62,8 @@ status_json(const struct status_in *in)
 	    "cache_misses", (json_int_t)t->misses,
 	    "mints", (json_int_t)t->mints,
 	    "mint_failures", (json_int_t)t->mint_failures,
-	    "denials", (json_int_t)(t->denials + in->denials),
-	    "rotations", (json_int_t)(t->rotations + in->admin_rotations));
+	    "denials", (json_int_t)denials,
+	    "rotations", (json_int_t)rotations);
 	if (counters == NULL) {
 		json_decref(w.list);
 		return NULL;

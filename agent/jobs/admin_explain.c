@@ -109,7 +109,8 @@ explain_args(const json_t *args, const char **name, struct peer_ident *peer,
 				    (unsigned)CV_PEER_GROUPS_MAX);
 				return CV_E_INVALID;
 			}
-			json_array_foreach(v, i, g) {
+			for (i = 0; i < json_array_size(v) &&
+	    (g = json_array_get(v, i)) != NULL; i++) {
 				if (explain_id(g, key, &id, a) != 0)
 					return CV_E_INVALID;
 				peer->groups[i] = (gid_t)id;
