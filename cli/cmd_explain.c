@@ -218,7 +218,9 @@ explain_text(const json_t *r)
 	    strcmp(explain_str(r, "rule"), "stack") != 0 ?
 	    explain_str(r, "rule") : "");
 	printf("verdict  %s\n", explain_str(r, "verdict"));
-	if (json_is_object(d)) {
+	if (strcmp(explain_str(r, "verdict"), "undecided") == 0) {
+		printf("decided  not yet: %s\n", explain_str(r, "reason"));
+	} else if (json_is_object(d)) {
 		explain_module(d, mod, sizeof(mod));
 		printf("decided  %s:%lld: authorize %s %s\n", file != NULL ?
 		    file : "?", (long long)json_integer_value(

@@ -109,6 +109,8 @@ expect_exit 1 "a hook in the way: undecided without --run-hooks" -- \
 expect_match "(the hook is listed as not run)" "$T_OUT" \
 	"^  line 2 +required +$(ere_quote "$T/hooks/allow") +not run$"
 expect_match "(and it says the verdict depends on it)" "$T_OUT" "depends"
+expect_match "(no line decides yet)" "$T_OUT" \
+	"^decided +not yet: allowed if the hooks that were not run succeed, denied if they fail$"
 expect_exit 0 "with --run-hooks the hook runs" -- \
 	"$CV" --vault "$VAULT" explain hooked --user "$UIN" --run-hooks
 expect_match "(it ran and succeeded)" "$T_OUT" \
