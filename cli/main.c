@@ -39,6 +39,8 @@ static const struct {
 	{ "token", cmd_token, "get a short-lived token from the agent" },
 	{ "exec", cmd_exec, "run a command with a token in its environment" },
 	{ "lock", cmd_lock, "make the agent wipe its keys and tokens" },
+	{ "status", cmd_status, "what the agent is doing (its own user only)" },
+	{ "explain", cmd_explain, "would a peer get a token, and which line decides" },
 };
 
 static void

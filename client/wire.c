@@ -15,6 +15,7 @@ static const char *const wire_ops[WIRE_OPS + 1] = {
 	[WIRE_OP_TOKEN] = "token",
 	[WIRE_OP_LOCK] = "lock",
 	[WIRE_OP_ADMIN] = "admin",
+	[WIRE_OP_STATUS] = "status",
 };
 
 static const char *const wire_statuses[] = {

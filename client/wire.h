@@ -26,11 +26,12 @@ enum wire_op {
 	WIRE_OP_TOKEN = 1, /* a token for a record */
 	WIRE_OP_LOCK,      /* wipe keys and tokens */
 	WIRE_OP_ADMIN,     /* an operation on the vault (docs/protocol.md) */
+	WIRE_OP_STATUS,    /* what the agent is doing (its own uid only) */
 };
-#define WIRE_OPS 3
+#define WIRE_OPS 4
 #define WIRE_CMD_MAX 32 /* an admin command's name */
 
-/* "token", "lock" or "admin"; NULL for a value out of range. */
+/* "token", "lock", "admin" or "status"; NULL for a value out of range. */
 const char *wire_op_name(enum wire_op op);
 
 enum wire_status {

@@ -224,6 +224,24 @@ out:
 	return r;
 }
 
+int
+exec_hook_check(const char *path, uid_t owner, const unsigned char *pin,
+    struct exec_checked *out, char *why, size_t whylen)
+{
+	struct exec_checked chk;
+	int r;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if ((r = exec_path_check(path, owner, EXEC_PATH_HOOK, &chk, why,
+	    whylen)) != 0 ||
+	    (pin != NULL && (r = exec_check_pin(&chk, pin, why, whylen)) != 0))
+		return r;
+	if (out != NULL)
+		*out = chk;
+	return 0;
+}
+
 /* ---- running ---------------------------------------------------------- */
 
 static long long
@@ -583,11 +601,8 @@ exec_run(const char *path, const char *const *args, size_t nargs,
 		r = CV_E_TOOBIG;
 		goto out;
 	}
-	if ((r = exec_path_check(path, opts->owner, EXEC_PATH_HOOK, &chk,
-	    reason, sizeof(reason))) != 0 ||
-	    (opts->sha256 != NULL &&
-	    (r = exec_check_pin(&chk, opts->sha256, reason,
-	    sizeof(reason))) != 0)) {
+	if ((r = exec_hook_check(path, opts->owner, opts->sha256, &chk,
+	    reason, sizeof(reason))) != 0) {
 		cv_why(why, whylen, "hook '%s' refused: %s", path, reason);
 		goto out;
 	}

@@ -44,6 +44,20 @@ int exec_path_check(const char *path, uid_t owner, enum exec_path_kind kind,
     struct exec_checked *out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
 
+/*
+ * The checks exec_run() makes before it runs a hook: exec_path_check()
+ * with EXEC_PATH_HOOK, then, when pin is not NULL, the SHA-256 of the
+ * resolved file against the EXEC_SHA256_BYTES of pin.  Returns 0 with
+ * *out filled (out may be NULL), else exec_path_check()'s codes, or
+ * CV_E_PERM when the content does not match the pin (why then gives the
+ * file's actual hash) or changed while being checked.  `credvault check`
+ * lints stack files with it, so it refuses exactly what the agent would.
+ * Thread-safe.
+ */
+int exec_hook_check(const char *path, uid_t owner, const unsigned char *pin,
+    struct exec_checked *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
 /* How to run one hook.  Zero-initialise, then set what you need. */
 struct exec_opts {
 	uid_t owner;             /* may own hooks and their directories, besides root */

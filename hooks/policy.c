@@ -501,3 +501,160 @@ policy_run_phase(struct policy *p, const struct policy_stack *s,
 	return 0;
 }
 
+
+/* ---- explain ------------------------------------------------------------ */
+
+struct policy_explain_run {
+	const struct stack *st;
+	struct policy_explanation *ex;
+	int dry;
+};
+
+static void
+policy_explain_log(void *arg, const struct stack_entry *e,
+    enum proto_result r, const char *msg, const char *hook_stderr)
+{
+	struct policy_explain_run *run = arg;
+	struct policy_explanation *ex = run->ex;
+	struct policy_trace *t;
+	size_t skip, i;
+
+	log_debug("explain: %s line %u: %s%s%s", run->st->file, e->line, msg,
+	    hook_stderr[0] != '\0' ? "; stderr: " : "", hook_stderr);
+	if (ex->n == CV_STACK_LINES_MAX)
+		return;
+	t = &ex->trace[ex->n++];
+	t->line = e->line;
+	t->control = stack_control_name(e->control);
+	t->module = e->path;
+	t->nargs = e->nargs;
+	for (i = 0; i < e->nargs; i++)
+		t->args[i] = e->args[i];
+	t->result = r;
+	t->ran = !run->dry || e->module != STACK_MODULE_EXEC;
+	/* msg is "phase control module: result[; why]": keep the why. */
+	skip = strlen(proto_phase_name(e->phase)) + strlen(t->control) +
+	    strlen(e->path) + 4 + strlen(proto_result_name(r));
+	if (strlen(msg) > skip + 2 && strncmp(msg + skip, "; ", 2) == 0)
+		cv_why(t->why, sizeof(t->why), "%s", msg + skip + 2);
+}
+
+/* The module that decided, as stack_eval() decides: on success the first
+ * that succeeded while nothing had failed (PAM's grantor), on failure the
+ * first required or requisite one that failed. */
+static size_t
+policy_explain_decisive(const struct policy_explanation *ex,
+    enum proto_result verdict)
+{
+	const struct policy_trace *t;
+	size_t i;
+	int bad;
+
+	for (i = 0; i < ex->n; i++) {
+		t = &ex->trace[i];
+		bad = (t->result == PROTO_FAIL || t->result == PROTO_ERROR) &&
+		    (strcmp(t->control, "required") == 0 ||
+		    strcmp(t->control, "requisite") == 0);
+		if (bad)
+			return verdict == PROTO_SUCCESS ? SIZE_MAX : i;
+		if (t->result == PROTO_SUCCESS && verdict == PROTO_SUCCESS)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+/* One evaluation of the authorize phase into ex; its verdict. */
+static enum proto_result
+policy_explain_pass(struct policy *p, const struct stack *st,
+    const struct peer_ident *peer, const char *scope,
+    const struct secbuf *request, int dry, enum proto_result assume,
+    struct policy_explanation *ex)
+{
+	struct policy_explain_run run = { st, ex, dry };
+	struct stack_verdict v;
+	struct runner_ctx ctx;
+	enum proto_result r;
+	size_t i;
+
+	ex->n = 0;
+	ex->not_run = 0;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.owner = p->owner;
+	ctx.timeout_ms = p->timeout_ms;
+	ctx.request = request;
+	ctx.peer = peer;
+	ctx.scope = scope;
+	ctx.dry_run = dry;
+	ctx.dry_result = assume;
+	ctx.log = policy_explain_log;
+	ctx.arg = &run;
+	runner_run(st, PROTO_AUTHORIZE, &ctx, &v);
+	r = v.result;
+	cv_why(ex->reason, sizeof(ex->reason), "%s", r == PROTO_SUCCESS ?
+	    "authorize stack allowed" : v.reason);
+	stack_verdict_clear(&v);
+	for (i = 0; i < ex->n; i++)
+		if (!ex->trace[i].ran)
+			ex->not_run++;
+	ex->decisive = policy_explain_decisive(ex, r);
+	return r;
+}
+
+void
+policy_explain(struct policy *p, const struct policy_stack *s,
+    const struct peer_ident *peer, const char *scope,
+    const struct secbuf *request, int run_hooks,
+    struct policy_explanation *out)
+{
+	enum proto_result fails, succeeds;
+
+	memset(out, 0, sizeof(*out));
+	out->verdict = POLICY_EXPLAIN_DENY;
+	out->decisive = SIZE_MAX;
+	/* The same order of rules as policy_authorize(). */
+	if (s->unusable) {
+		out->rule = "unusable stack file";
+		cv_why(out->reason, sizeof(out->reason), "%s", s->problem);
+		return;
+	}
+	if (s->st == NULL || !stack_has_phase(s->st, PROTO_AUTHORIZE)) {
+		out->file = s->st != NULL ? s->st->file : NULL;
+		out->rule = s->st == NULL ? "no stack file" :
+		    "no authorize line";
+		if (peer->uid == p->agent_uid)
+			out->verdict = POLICY_EXPLAIN_ALLOW;
+		cv_why(out->reason, sizeof(out->reason), "no authorize rule "
+		    "(%s): only uid %lu is allowed", out->rule,
+		    (unsigned long)p->agent_uid);
+		return;
+	}
+	out->file = s->st->file;
+	out->rule = "stack";
+	if (run_hooks) {
+		out->verdict = policy_explain_pass(p, s->st, peer, scope,
+		    request, 0, PROTO_SUCCESS, out) == PROTO_SUCCESS ?
+		    POLICY_EXPLAIN_ALLOW : POLICY_EXPLAIN_DENY;
+		return;
+	}
+	succeeds = policy_explain_pass(p, s->st, peer, scope, request, 1,
+	    PROTO_SUCCESS, out);
+	if (out->not_run == 0) {
+		out->verdict = succeeds == PROTO_SUCCESS ?
+		    POLICY_EXPLAIN_ALLOW : POLICY_EXPLAIN_DENY;
+		return;
+	}
+	fails = policy_explain_pass(p, s->st, peer, scope, request, 1,
+	    PROTO_FAIL, out);
+	if (fails == PROTO_SUCCESS) {
+		out->verdict = POLICY_EXPLAIN_ALLOW; /* even if hooks fail */
+		return;
+	}
+	/* Report the pass with the hooks succeeding. */
+	(void)policy_explain_pass(p, s->st, peer, scope, request, 1,
+	    PROTO_SUCCESS, out);
+	if (succeeds == PROTO_SUCCESS) {
+		out->verdict = POLICY_EXPLAIN_UNDECIDED;
+		cv_why(out->reason, sizeof(out->reason), "allowed if the "
+		    "hooks that were not run succeed, denied if they fail");
+	}
+}

@@ -130,6 +130,53 @@ int policy_get_admin(struct policy *p, struct policy_stack **out)
 void policy_admin(struct policy *p, const struct policy_stack *s,
     const struct policy_admin_ask *ask, struct policy_outcome *out);
 
+/*
+ * credvault explain: the authorize phase of s for peer and scope (the
+ * effective, normalised scopes) as a token request would run it, and
+ * why.  With run_hooks, executables run for real with request (the
+ * encoded authorize request); without, they are not run: the stack is
+ * evaluated once with each taken as failing and once as succeeding, and
+ * when the two verdicts differ the answer is POLICY_EXPLAIN_UNDECIDED.
+ * The trace lists the modules of the pass reported (for a denial the
+ * one with hooks succeeding, for an allow the one with hooks failing:
+ * the line that decides either way), in the order they ran.  out is
+ * cleared on entry.
+ */
+enum policy_explain_verdict {
+	POLICY_EXPLAIN_ALLOW = 0,
+	POLICY_EXPLAIN_DENY,
+	POLICY_EXPLAIN_UNDECIDED, /* it depends on hooks that were not run */
+};
+
+struct policy_trace {
+	unsigned line;
+	const char *control;      /* static */
+	const char *module;       /* "peer" or the hook's path; borrowed from s */
+	const char *args[CV_STACK_ARGS_MAX]; /* likewise */
+	size_t nargs;
+	enum proto_result result;
+	int ran;                  /* 0: an executable that was not run */
+	char why[CV_HOOK_REASON_MAX];
+};
+
+struct policy_explanation {
+	enum policy_explain_verdict verdict;
+	const char *file;  /* the stack file (borrowed from s), or NULL */
+	const char *rule;  /* "stack", "no stack file", "no authorize line",
+	                      "unusable stack file" (static) */
+	size_t decisive;   /* index in trace of the deciding module, or
+	                      SIZE_MAX when none did (the default rule) */
+	char reason[CV_HOOK_REASON_MAX + 128];
+	size_t n;
+	struct policy_trace trace[CV_STACK_LINES_MAX];
+	unsigned not_run;  /* executables taken as failing or succeeding */
+};
+
+void policy_explain(struct policy *p, const struct policy_stack *s,
+    const struct peer_ident *peer, const char *scope,
+    const struct secbuf *request, int run_hooks,
+    struct policy_explanation *out);
+
 struct stack;          /* hooks/stack.h */
 struct stack_verdict;  /* hooks/stack.h */
 

@@ -27,7 +27,7 @@ static const char *const proto_phase_names[PROTO_PHASES] = {
 static const char *const proto_admin_ops[] = {
 	"list", "show", "add", "import", "rm", "reveal", "rotate", "policy",
 	"keyslot_add", "keyslot_remove", "keyslot_list", "rekey", "audit",
-	"check", "backup",
+	"check", "backup", "explain",
 };
 
 const char *

@@ -45,7 +45,7 @@ int proto_phase_parse(const char *s, size_t n, enum proto_phase *out)
  */
 #define PROTO_ADMIN_OPS_TEXT "list, show, add, import, rm, reveal, " \
 	"rotate, policy, keyslot_add, keyslot_remove, keyslot_list, rekey, " \
-	"audit, check, backup"
+	"audit, check, backup, explain"
 
 /* The operation named by the first n bytes of s (a static string), or
  * NULL when there is none. */

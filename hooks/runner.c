@@ -128,6 +128,10 @@ runner_one(void *arg, const struct stack_entry *e, struct secbuf **reply,
 			r = ctx->passphrase(ctx->passphrase_arg, e, why, whylen);
 		else
 			cv_why(why, whylen, "passphrase: nobody to ask");
+	} else if (ctx->dry_run) {
+		r = ctx->dry_result;
+		cv_why(why, whylen, "not run (taken as %s)",
+		    proto_result_name(r));
 	} else
 		r = runner_exec(a, e, &res, reply, why, whylen);
 	if (ctx->log != NULL) {

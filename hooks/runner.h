@@ -39,6 +39,12 @@ struct runner_ctx {
 	    char *why, size_t whylen);
 	void *passphrase_arg;
 	/*
+	 * A dry run (credvault explain): executables are not run and count
+	 * as dry_result; built-in modules run as always.
+	 */
+	int dry_run;
+	enum proto_result dry_result;
+	/*
 	 * Optional: called once per module run with a one-line summary
 	 * (phase, control, module, result, reason; never a secret) and the
 	 * first line of the hook's stderr ("" if none; control bytes shown

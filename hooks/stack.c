@@ -474,6 +474,53 @@ stack_load(const char *hooksdir, const char *record, uid_t owner,
 }
 
 int
+stack_load_file(const char *hooksdir, const char *file, uid_t owner,
+    struct stack **out, char *why, size_t whylen)
+{
+	char name[STACK_FILE_NAME_MAX + 1];
+	size_t n = strnlen(file, sizeof(name));
+
+	*out = NULL;
+	cv_why(why, whylen, "%s", "");
+	if (n == 0 || n >= sizeof(name) || strchr(file, '/') != NULL ||
+	    strcmp(file, ".") == 0 || strcmp(file, "..") == 0) {
+		cv_why(why, whylen, "'%s' cannot name a stack file", file);
+		return CV_E_INVALID;
+	}
+	memcpy(name, file, n + 1);
+	return stack_load_named(hooksdir, name, 0, owner, out, why, whylen);
+}
+
+int
+stack_record_of_file(const char *file, char *record, size_t recordlen)
+{
+	char back[STACK_FILE_NAME_MAX + 1];
+	size_t i, n = 0;
+
+	if (recordlen == 0)
+		return CV_E_INVALID;
+	record[0] = '\0';
+	for (i = 0; file[i] != '\0'; i++) {
+		if (n + 1 >= recordlen)
+			return CV_E_INVALID;
+		if (strncmp(file + i, "%2F", 3) == 0) {
+			record[n++] = '/';
+			i += 2;
+		} else {
+			record[n++] = file[i];
+		}
+	}
+	record[n] = '\0';
+	/* One-to-one: the record's own file name must be this one. */
+	if (stack_file_name(record, back, sizeof(back)) != 0 ||
+	    strcmp(back, file) != 0) {
+		record[0] = '\0';
+		return CV_E_INVALID;
+	}
+	return 0;
+}
+
+int
 stack_load_admin(const char *hooksdir, uid_t owner, struct stack **out,
     char *why, size_t whylen)
 {

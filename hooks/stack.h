@@ -108,6 +108,23 @@ int stack_load(const char *hooksdir, const char *record, uid_t owner,
 int stack_load_admin(const char *hooksdir, uid_t owner, struct stack **out,
     char *why, size_t whylen) __attribute__((warn_unused_result));
 
+/*
+ * Load hooksdir/file, a file name as it is in the directory (no '/'),
+ * with the checks of stack_load() and no fallback to hooksdir/default.
+ * Same returns; CV_E_INVALID also for a name that is no file name.
+ */
+int stack_load_file(const char *hooksdir, const char *file, uid_t owner,
+    struct stack **out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/*
+ * The record whose stack file is called file (the inverse of the
+ * mapping stack_load() uses: "%2F" back to '/'), into record (recordlen
+ * > CV_NAME_MAX).  CV_E_INVALID when no record name maps to file.
+ */
+int stack_record_of_file(const char *file, char *record, size_t recordlen)
+    __attribute__((warn_unused_result));
+
 /* Free *stp and set it to NULL; accepts NULL and *stp NULL. */
 void stack_free(struct stack **stp);
 

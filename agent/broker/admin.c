@@ -22,6 +22,8 @@ struct admin {
 	struct admin_proofs *proofs;
 	uint64_t next_seq;
 	unsigned key; /* the pool's key for admin jobs */
+	uint64_t denials;   /* admin requests denied (status) */
+	uint64_t rotations; /* rotations done through the agent (status) */
 };
 
 struct admin_job {
@@ -94,6 +96,13 @@ admin_job_session(struct admin *ad, const struct admin_job *j)
 
 /* Log and audit what came of a request: denials are audited here (what
  * ran, the vault audited itself). */
+void
+admin_counts(const struct admin *ad, uint64_t *denials, uint64_t *rotations)
+{
+	*denials = ad->denials;
+	*rotations = ad->rotations;
+}
+
 static void
 admin_job_note(struct admin *ad, const struct admin_job *j)
 {
@@ -103,6 +112,8 @@ admin_job_note(struct admin *ad, const struct admin_job *j)
 	(void)snprintf(action, sizeof(action), "admin %s", a->cmd);
 	switch (a->outcome) {
 	case ADMINRUN_DONE:
+		if (a->err == 0 && strcmp(a->cmd, "rotate") == 0)
+			ad->rotations++;
 		if (a->err != 0)
 			log_info("%s: %s%s%s: failed: %s", a->actor, a->cmd,
 			    a->record[0] != '\0' ? " " : "", a->record,
@@ -110,6 +121,7 @@ admin_job_note(struct admin *ad, const struct admin_job *j)
 		return;
 	case ADMINRUN_DENIED:
 	case ADMINRUN_PROOF_WRONG:
+		ad->denials++;
 		log_info("%s: %s%s%s denied: %s", a->actor, a->cmd,
 		    a->record[0] != '\0' ? " " : "", a->record, a->reason);
 		if (ad->audit != NULL && audit_queue_add(ad->audit, a->actor,

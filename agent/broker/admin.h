@@ -35,6 +35,11 @@ void admin_free(struct admin **ap);
 int admin_op(struct admin *ad, struct session *s, const unsigned char *body,
     size_t len);
 
+/* Admin requests denied and rotations done through the agent since the
+ * start (status; loop thread). */
+void admin_counts(const struct admin *ad, uint64_t *denials,
+    uint64_t *rotations);
+
 /* Forget every passphrase proof (the agent locks). */
 void admin_lock(struct admin *ad);
 

@@ -394,3 +394,16 @@ audit_queue_free(struct audit_queue **qp)
 	free(q);
 	*qp = NULL;
 }
+
+size_t
+audit_queue_depth(struct audit_queue *q)
+{
+	size_t n;
+
+	mutex_lock(&q->mu);
+	n = q->fill->n;
+	if (q->in_progress)
+		n += q->fill == &q->batch[0] ? q->batch[1].n : q->batch[0].n;
+	mutex_unlock(&q->mu);
+	return n;
+}

@@ -4,6 +4,7 @@
 #define CV_AGENT_BROKER_AUDIT_QUEUE_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "agent/jobs/guard.h"
@@ -40,6 +41,9 @@ void audit_queue_free(struct audit_queue **qp);
 int audit_queue_add(struct audit_queue *q, const char *actor, const char *action,
     const char *record, const char *result, int64_t time)
     __attribute__((warn_unused_result));
+
+/* Entries waiting to be committed (queued, and in a commit under way). */
+size_t audit_queue_depth(struct audit_queue *q);
 
 /* Commit everything queued so far and wait for it; 0 or the vault's
  * error (the entries stay queued for the next try). */

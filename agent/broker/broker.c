@@ -11,6 +11,7 @@
 
 #include "agent/broker/admin.h"
 #include "agent/broker/audit_queue.h"
+#include "agent/broker/status.h"
 #include "agent/broker/token.h"
 #include "agent/jobs/guard.h"
 #include "agent/jobs/hookrun.h"
@@ -38,6 +39,11 @@ struct broker {
 	struct broker_opts opts;
 	uid_t uid; /* the agent's */
 	unsigned threads; /* hook workers; 0 when locked at start */
+	/* For status (loop thread only). */
+	char vault[CV_PATH_MAX];
+	int64_t started_ms, started_s;
+	uint64_t requests;
+	uint64_t denials; /* owner-only requests from anyone else */
 };
 
 /* What a handler gets: the request's session, its body, the clocks. */
@@ -51,6 +57,7 @@ struct broker_call {
 static int broker_op_token(struct broker *b, const struct broker_call *c);
 static int broker_op_lock(struct broker *b, const struct broker_call *c);
 static int broker_op_admin(struct broker *b, const struct broker_call *c);
+static int broker_op_status(struct broker *b, const struct broker_call *c);
 
 /* The dispatch table (ssh monitor.c): one row per request type. */
 static const struct broker_handler {
@@ -61,6 +68,8 @@ static const struct broker_handler {
 	{ WIRE_OP_TOKEN, BROKER_F_UNLOCKED, broker_op_token },
 	{ WIRE_OP_LOCK, BROKER_F_OWNER, broker_op_lock },
 	{ WIRE_OP_ADMIN, BROKER_F_UNLOCKED, broker_op_admin },
+	/* Answered locked or not: whether it is locked is part of it. */
+	{ WIRE_OP_STATUS, BROKER_F_OWNER, broker_op_status },
 };
 
 /*
@@ -113,8 +122,13 @@ broker_new(struct vault *v, const struct broker_opts *o, struct broker **out)
 	}
 	b->uid = getuid();
 	b->opts = *o;
-	if (v != NULL)
+	b->started_ms = hookrun_now_ms();
+	b->started_s = (int64_t)time(NULL);
+	if (v != NULL) {
 		vault_set_actor(v, "agent");
+		(void)snprintf(b->vault, sizeof(b->vault), "%s",
+		    vault_path(v));
+	}
 	if ((r = guard_new(v, &b->guard)) != 0) { /* v transferred */
 		free(b);
 		return r;
@@ -241,6 +255,40 @@ broker_op_admin(struct broker *b, const struct broker_call *c)
 	return admin_op(b->admin, c->s, c->body, c->len);
 }
 
+/* What the agent is doing: counts the loop thread keeps, and brief
+ * looks under the cache's, the pool's and the audit queue's locks. */
+static int
+broker_op_status(struct broker *b, const struct broker_call *c)
+{
+	struct status_in in;
+	json_t *j;
+
+	memset(&in, 0, sizeof(in));
+	in.locked = guard_is_locked(b->guard);
+	in.pid = getpid();
+	in.started_s = b->started_s;
+	in.uptime_ms = c->now_ms - b->started_ms;
+	in.vault = b->vault;
+	in.hook_workers = b->threads;
+	if (b->pool != NULL)
+		pool_counts(b->pool, &in.hooks_running, &in.hooks_queued);
+	if (b->audit != NULL)
+		in.audit_depth = audit_queue_depth(b->audit);
+	in.requests = b->requests;
+	admin_counts(b->admin, &in.denials, &in.admin_rotations);
+	in.denials += b->denials;
+	in.tk = token_stats(b->token);
+	in.cache = token_cache(b->token);
+	in.now_ms = c->now_ms;
+	if ((j = status_json(&in)) == NULL) {
+		session_reply(c->s, WIRE_FAILED, "internal");
+		return 0;
+	}
+	session_reply_json(c->s, j);
+	json_decref(j);
+	return 0;
+}
+
 int
 broker_handle(struct broker *b, struct session *s, const unsigned char *body,
     size_t len, const unsigned char **reply, size_t *replylen)
@@ -253,6 +301,7 @@ broker_handle(struct broker *b, struct session *s, const unsigned char *body,
 
 	*reply = NULL;
 	*replylen = 0;
+	b->requests++;
 	if ((r = session_decode(s, body, len, why, sizeof(why))) != 0) {
 		log_info("%s: request refused: %s", s->actor, why);
 		session_reply(s, WIRE_FAILED, r == CV_E_TOOBIG ? "too_large" :
@@ -271,6 +320,7 @@ broker_handle(struct broker *b, struct session *s, const unsigned char *body,
 	if ((h->flags & BROKER_F_OWNER) != 0 && !broker_is_owner(b, s)) {
 		log_info("%s: %s refused: not the agent's uid %lu", s->actor,
 		    wire_op_name(s->req.op), (unsigned long)b->uid);
+		b->denials++;
 		if (token_audit(b->token, s, wire_op_name(s->req.op), "",
 		    "denied") != 0) {
 			session_reply(s, WIRE_FAILED, "busy");
@@ -293,8 +343,9 @@ broker_handle(struct broker *b, struct session *s, const unsigned char *body,
 out:
 	if (out == 0) {
 		s->sending = 1;
-		*reply = s->out->data;
-		*replylen = s->out->len;
+		/* A large reply (status) has a buffer of its own. */
+		*reply = s->big != NULL ? s->big->data : s->out->data;
+		*replylen = s->big != NULL ? s->big->len : s->out->len;
 	}
 	return out;
 }
@@ -303,7 +354,7 @@ void
 broker_refuse(struct broker *b, struct session *s, const char *cls,
     const unsigned char **reply, size_t *replylen)
 {
-	(void)b;
+	b->requests++;
 	log_info("%s: request refused: %s", s->actor, cls);
 	session_reply(s, WIRE_FAILED, cls);
 	s->sending = 1;

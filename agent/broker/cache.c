@@ -31,6 +31,7 @@ struct cache_entry {
 	int64_t expires_ms;             /* monotonic */
 	int64_t refresh_after_ms;       /* no refresh ahead before this */
 	struct cache_flight *flight;    /* the mint under way, or NULL */
+	uint64_t hits;                  /* requests it served */
 };
 
 struct cache_flight {
@@ -316,6 +317,7 @@ cache_get(struct cache *c, const struct cache_key *key, uint32_t min_ttl,
 			    e->lifetime, e->serial, e->expires_ms, now_ms);
 			cache_lru_unlink(c, e);
 			cache_lru_push(c, e);
+			e->hits++;
 			/* Out of memory for a refresh: the hit stands. */
 			if (refresh != NULL && e->flight == NULL &&
 			    left <= CACHE_REFRESH_FACTOR * margin &&
@@ -561,4 +563,40 @@ cache_free(struct cache **cp)
 	sodium_memzero(c->hkey, sizeof(c->hkey));
 	free(c);
 	*cp = NULL;
+}
+
+size_t
+cache_walk(struct cache *c, int64_t now_ms,
+    int (*fn)(void *arg, const struct cache_info *info), void *arg,
+    size_t *minting)
+{
+	struct cache_info info;
+	struct cache_entry *e;
+	int64_t left;
+	size_t n = 0;
+	int stop = 0;
+
+	*minting = 0;
+	mutex_lock(&c->mu);
+	for (e = c->lru_head; e != NULL; e = e->lru_next) {
+		if (e->flight != NULL)
+			(*minting)++;
+		if (e->token == NULL)
+			continue;
+		n++;
+		if (stop)
+			continue;
+		memset(&info, 0, sizeof(info));
+		info.name = e->name;
+		info.generation = e->generation;
+		info.scope = e->scope;
+		left = e->expires_ms - now_ms;
+		info.expires_in = left > 0 ? (uint32_t)(left / 1000) : 0;
+		info.lifetime = e->lifetime;
+		info.hits = e->hits;
+		info.refreshing = e->flight != NULL;
+		stop = fn(arg, &info) != 0;
+	}
+	mutex_unlock(&c->mu);
+	return n;
 }

@@ -132,6 +132,31 @@ size_t cache_sweep(struct cache *c, int64_t now_ms);
 /* Wipe every token and cancel every flight (lock). */
 void cache_clear(struct cache *c);
 
+/*
+ * What status may know of one cached token (never its bytes): borrowed,
+ * valid during the call only.
+ */
+struct cache_info {
+	const char *name;
+	uint32_t generation;
+	const char *scope;   /* the key's normalised scope set */
+	uint32_t expires_in; /* whole seconds left */
+	uint32_t lifetime;   /* expires_in when it was minted */
+	uint64_t hits;       /* requests it served */
+	int refreshing;      /* a refresh ahead is being minted */
+};
+
+/*
+ * Call fn for each entry that holds a token, most recently used first,
+ * until fn returns non-zero; *minting counts every entry with a mint
+ * under way (first mints and refreshes).  Returns how many entries hold
+ * a token (fn may have stopped before it saw them all).  fn
+ * runs under the cache's lock: it must not call the cache.
+ */
+size_t cache_walk(struct cache *c, int64_t now_ms,
+    int (*fn)(void *arg, const struct cache_info *info), void *arg,
+    size_t *minting);
+
 /* Entries held (tokens and flights in progress). */
 size_t cache_count(struct cache *c);
 

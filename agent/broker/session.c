@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/broker/scope.h"
+#include "hooks/scope.h"
 #include "vault/record.h"
 #include "base/err.h"
 #include "base/log.h"

@@ -9,7 +9,7 @@
 
 #include "agent/broker/cache.h"
 #include "agent/broker/known.h"
-#include "agent/broker/scope.h"
+#include "hooks/scope.h"
 #include "agent/jobs/hookrun.h"
 #include "hooks/proto.h"
 #include "vault/record.h"
@@ -20,6 +20,14 @@
 #include "base/banned.h"
 
 #define TOKEN_AUDIT_SCOPE_MAX 400 /* scope text kept in an audit result */
+#define TOKEN_SERVED_BUCKETS 1024
+#define TOKEN_SERVED_MAX 100000   /* distinct records counted as served */
+
+/* A record a token was issued for (the set behind records_served). */
+struct token_served {
+	struct token_served *next;
+	char name[];
+};
 
 struct token {
 	struct guard *guard;       /* borrowed */
@@ -38,6 +46,8 @@ struct token {
 	int64_t damage_logged_ms; /* the last "vault damaged" line */
 	unsigned long damage_unlogged; /* damaged reads since that line */
 	char damage_why[512];     /* what that line said */
+	struct token_stats stats; /* since the start */
+	struct token_served *served[TOKEN_SERVED_BUCKETS];
 };
 
 #define TOKEN_DAMAGE_LOG_MS 60000 /* one "vault damaged" line a minute */
@@ -91,9 +101,16 @@ void
 token_free(struct token **tp)
 {
 	struct token *tk;
+	struct token_served *sv, *next;
+	size_t i;
 
 	if (tp == NULL || (tk = *tp) == NULL)
 		return;
+	for (i = 0; i < TOKEN_SERVED_BUCKETS; i++)
+		for (sv = tk->served[i]; sv != NULL; sv = next) {
+			next = sv->next;
+			free(sv);
+		}
 	known_free(&tk->known);
 	cache_free(&tk->cache);
 	secbuf_free(&tk->scratch);
@@ -312,6 +329,7 @@ token_deny_as(struct token *tk, struct session *s, const char *why,
 {
 	char res[CV_AUDIT_FIELD_MAX + 1];
 
+	tk->stats.denials++;
 	log_info("record '%s': denied to %s%s: %s", s->req.name, s->actor,
 	    cls != NULL ? " (told to name scopes)" : "", why);
 	token_audit_text(res, "denied", s->scope);
@@ -365,6 +383,28 @@ token_fail(struct token *tk, struct session *s, const char *cls)
 	session_reply(s, WIRE_FAILED, cls);
 }
 
+/* Count name among the records served (a set; loop thread only). */
+static void
+token_note_served(struct token *tk, const char *name)
+{
+	unsigned h = hash_str(HASH_INIT, name) % TOKEN_SERVED_BUCKETS;
+	struct token_served *sv;
+	size_t n;
+
+	for (sv = tk->served[h]; sv != NULL; sv = sv->next)
+		if (strcmp(sv->name, name) == 0)
+			return;
+	if (tk->stats.records_served >= TOKEN_SERVED_MAX)
+		return;
+	n = strlen(name) + 1;
+	if ((sv = malloc(sizeof(*sv) + n)) == NULL)
+		return; /* a count, not a promise */
+	memcpy(sv->name, name, n);
+	sv->next = tk->served[h];
+	tk->served[h] = sv;
+	tk->stats.records_served++;
+}
+
 /* Answer s with a token, audited first (no audit, no token). */
 static void
 token_issue(struct token *tk, struct session *s, const struct cache_token *t)
@@ -377,6 +417,8 @@ token_issue(struct token *tk, struct session *s, const struct cache_token *t)
 		return;
 	}
 	session_reply_token(s, t, tk->now_s);
+	tk->stats.issued++;
+	token_note_served(tk, s->req.name);
 }
 
 /*
@@ -581,6 +623,7 @@ token_serve(struct token *tk, struct session *s)
 		rc = token_start_mint(tk, s, &stack, s->req.name, gen,
 		    s->scope, &f);
 		if (rc == 0) {
+			tk->stats.misses++;
 			wait = 1;
 			goto out;
 		}
@@ -593,6 +636,7 @@ token_serve(struct token *tk, struct session *s)
 	}
 	switch (rc) {
 	case CACHE_HIT:
+		tk->stats.hits++;
 		token_issue(tk, s, &tok);
 		if (refresh != NULL)
 			token_refresh(tk, s, gen, &refresh);
@@ -601,6 +645,7 @@ token_serve(struct token *tk, struct session *s)
 		token_fail(tk, s, "ttl_unavailable");
 		break;
 	case CACHE_JOIN:
+		tk->stats.misses++;
 		s->flight = f; /* transferred */
 		wait = 1;
 		break;
@@ -719,6 +764,7 @@ token_op(struct token *tk, struct session *s, const struct wire_request *req,
 	tk->now_ms = now_ms;
 	tk->now_s = now_s;
 	tk->last_request_ms = now_ms;
+	tk->stats.requests++;
 	rc = token_info(tk, req->name, &info);
 	missing = rc == CV_E_NOTFOUND;
 	if (rc != 0 && !missing) {
@@ -836,8 +882,13 @@ token_job_done_mint(struct token *tk, struct token_job *j)
 	struct session *s;
 	size_t i;
 
-	if (j->hr.rotated)
+	if (j->hr.rotated) {
 		known_forget(tk->known, j->hr.name); /* a new generation */
+		tk->stats.rotations++;
+	}
+	tk->stats.mints++;
+	if (j->hr.out.verdict != POLICY_ALLOW)
+		tk->stats.mint_failures++;
 	if (j->hr.out.verdict == POLICY_ALLOW)
 		log_info("record '%s': minted a token (scope '%s'): %s",
 		    j->hr.name, j->hr.scope, j->hr.out.reason);
@@ -910,4 +961,16 @@ int64_t
 token_last_request_ms(const struct token *tk)
 {
 	return tk->last_request_ms;
+}
+
+const struct token_stats *
+token_stats(const struct token *tk)
+{
+	return &tk->stats;
+}
+
+struct cache *
+token_cache(struct token *tk)
+{
+	return tk->cache;
 }

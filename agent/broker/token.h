@@ -20,6 +20,29 @@
  */
 struct token;
 
+/*
+ * What the token service did since it started (status): plain counts,
+ * read and written on the loop thread only.
+ */
+struct token_stats {
+	uint64_t requests;      /* token requests */
+	uint64_t issued;        /* tokens handed out */
+	uint64_t hits;          /* served from the cache */
+	uint64_t misses;        /* waited for a mint (led one, or joined) */
+	uint64_t mints;         /* mints finished, refreshes ahead included */
+	uint64_t mint_failures; /* of those, failed */
+	uint64_t denials;       /* token requests denied */
+	uint64_t rotations;     /* secrets rotated by a mint (invalid_client,
+	                           age) */
+	uint64_t records_served; /* distinct records a token was issued for */
+};
+
+/* The counts, and the cache (for status: cache_walk()); valid while t
+ * lives. */
+const struct token_stats *token_stats(const struct token *t);
+struct cache;
+struct cache *token_cache(struct token *t);
+
 int token_new(struct guard *g, struct policy *p, struct pool *pool,
     struct audit_queue *q, struct sessions *sessions, struct token **out)
     __attribute__((warn_unused_result));

@@ -14,6 +14,8 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "agent/jobs/admin_explain.h"
+#include "hooks/lint.h"
 #include "hooks/proto.h"
 #include "hooks/rotator.h"
 #include "vault/rotate.h"
@@ -1242,23 +1244,62 @@ admin_check_report(const char *what, const char *subject, int err,
 	(void)json_array_append_new(arg, json_string(msg));
 }
 
+/* The lint's view of the vault (hooks/lint.h). */
+struct admin_lint {
+	struct vault *v;
+	struct secbuf *plain;
+	json_t *lint;
+};
+
+static void
+admin_lint_problem(void *arg, const char *msg)
+{
+	struct admin_lint *l = arg;
+
+	(void)json_array_append_new(l->lint, json_string(msg));
+}
+
+static int
+admin_lint_has_record(void *arg, const char *name)
+{
+	struct admin_lint *l = arg;
+	struct record r;
+	int rc;
+
+	/* A record that cannot be read is still there (check reports it). */
+	rc = vault_record_get(l->v, name, l->plain, &r);
+	secbuf_reset(l->plain);
+	return rc != CV_E_NOTFOUND;
+}
+
 static void
 admin_op_check(struct vault *v, const json_t *args,
     struct admin_answer *a)
 {
 	static const char *const allowed[] = { NULL };
+	struct admin_lint l;
+	struct lint_ops ops;
 	json_t *problems;
+	size_t nlint;
 	int rc;
 
 	if (admin_args_only(args, allowed, a) != 0)
 		return;
-	if ((problems = json_array()) == NULL) {
+	memset(&l, 0, sizeof(l));
+	l.v = v;
+	if ((problems = json_array()) == NULL ||
+	    (l.lint = json_array()) == NULL ||
+	    (l.plain = secbuf_new(CV_RECORD_MAX)) == NULL) {
+		json_decref(problems);
+		json_decref(l.lint);
 		admin_fail_vault(a, NULL, CV_E_NOMEM, "check the vault");
 		return;
 	}
 	rc = vault_check(v, admin_check_report, problems);
 	if (rc != 0 && rc != CV_E_INTEGRITY) {
 		json_decref(problems);
+		json_decref(l.lint);
+		secbuf_free(&l.plain);
 		admin_fail_vault(a, v, rc, "check the vault");
 		return;
 	}
@@ -1266,8 +1307,20 @@ admin_op_check(struct vault *v, const json_t *args,
 		(void)json_array_append_new(problems, json_string(
 		    vault_subject(v)[0] != '\0' ? vault_subject(v) :
 		    "the vault is inconsistent"));
-	a->result = json_pack("{s:s,s:o}", "path", vault_path(v), "problems",
-	    problems);
+	/* The stack files and their hooks, as the agent would load them. */
+	ops.problem = admin_lint_problem;
+	ops.has_record = admin_lint_has_record;
+	ops.arg = &l;
+	rc = lint_hooks(vault_path(v), vault_owner(v), &ops, &nlint);
+	secbuf_free(&l.plain);
+	if (rc != 0) {
+		json_decref(problems);
+		json_decref(l.lint);
+		admin_fail_vault(a, NULL, rc, "lint the stack files");
+		return;
+	}
+	a->result = json_pack("{s:s,s:o,s:o}", "path", vault_path(v),
+	    "problems", problems, "lint", l.lint);
 }
 
 /* Not wherever the member says, as the agent's user: a file name in the
@@ -1335,24 +1388,30 @@ static const struct admin_op {
 	 * may be NULL. */
 	int (*confine)(struct vault *v, const json_t *args, json_t **out,
 	    struct admin_answer *a);
+	/* Instead of fn, for operations that need where they run. */
+	void (*fn_env)(struct vault *v, const json_t *args,
+	    const struct admin_ops_env *env, unsigned flags,
+	    struct admin_answer *a);
 } admin_ops[] = {
-	{ "vault", NULL, 0, admin_op_vault, NULL },
-	{ "show", "show", 1, admin_op_show, NULL },
-	{ "list", "list", 0, admin_op_list, admin_confine_page },
-	{ "reveal", "reveal", 1, admin_op_reveal, NULL },
-	{ "rm", "rm", 1, admin_op_rm, NULL },
-	{ "add", "add", 1, admin_op_add, NULL },
-	{ "import", "import", 0, admin_op_import, NULL },
-	{ "rotate", "rotate", 1, admin_op_rotate, NULL },
-	{ "audit", "audit", 0, admin_op_audit, admin_confine_page },
-	{ "policy", "policy", 1, admin_op_policy, NULL },
-	{ "keyslot_list", "keyslot_list", 0, admin_op_keyslot_list, NULL },
-	{ "keyslot_add", "keyslot_add", 0, admin_op_keyslot_add, NULL },
-	{ "keyslot_remove", "keyslot_remove", 0, admin_op_keyslot_remove,
+	{ "vault", NULL, 0, admin_op_vault, NULL, NULL },
+	{ "show", "show", 1, admin_op_show, NULL, NULL },
+	{ "list", "list", 0, admin_op_list, admin_confine_page, NULL },
+	{ "reveal", "reveal", 1, admin_op_reveal, NULL, NULL },
+	{ "rm", "rm", 1, admin_op_rm, NULL, NULL },
+	{ "add", "add", 1, admin_op_add, NULL, NULL },
+	{ "import", "import", 0, admin_op_import, NULL, NULL },
+	{ "rotate", "rotate", 1, admin_op_rotate, NULL, NULL },
+	{ "audit", "audit", 0, admin_op_audit, admin_confine_page, NULL },
+	{ "policy", "policy", 1, admin_op_policy, NULL, NULL },
+	{ "keyslot_list", "keyslot_list", 0, admin_op_keyslot_list, NULL,
 	    NULL },
-	{ "rekey", "rekey", 0, admin_op_rekey, NULL },
-	{ "check", "check", 0, admin_op_check, NULL },
-	{ "backup", "backup", 0, admin_op_backup, admin_confine_backup },
+	{ "keyslot_add", "keyslot_add", 0, admin_op_keyslot_add, NULL, NULL },
+	{ "keyslot_remove", "keyslot_remove", 0, admin_op_keyslot_remove,
+	    NULL, NULL },
+	{ "rekey", "rekey", 0, admin_op_rekey, NULL, NULL },
+	{ "check", "check", 0, admin_op_check, NULL, NULL },
+	{ "backup", "backup", 0, admin_op_backup, admin_confine_backup, NULL },
+	{ "explain", "explain", 1, NULL, NULL, admin_explain },
 };
 
 static const struct admin_op *
@@ -1396,6 +1455,14 @@ void
 admin_ops_run(struct vault *v, const char *cmd, const json_t *args,
     unsigned flags, struct admin_answer *a)
 {
+	admin_ops_run_env(v, cmd, args, flags, NULL, a);
+}
+
+void
+admin_ops_run_env(struct vault *v, const char *cmd, const json_t *args,
+    unsigned flags, const struct admin_ops_env *env, struct admin_answer *a)
+{
+	static const struct admin_ops_env none = { NULL, 0 };
 	const struct admin_op *o = admin_ops_find(cmd);
 	json_t *confined = NULL;
 
@@ -1411,7 +1478,11 @@ admin_ops_run(struct vault *v, const char *cmd, const json_t *args,
 	if ((flags & ADMIN_OPS_REMOTE) != 0 && o->confine != NULL &&
 	    o->confine(v, args, &confined, a) != 0)
 		return;
-	o->fn(v, confined != NULL ? confined : args, a);
+	if (o->fn_env != NULL)
+		o->fn_env(v, confined != NULL ? confined : args,
+		    env != NULL ? env : &none, flags, a);
+	else
+		o->fn(v, confined != NULL ? confined : args, a);
 	json_decref(confined);
 	if (a->err == 0 && a->result == NULL)
 		admin_fail_vault(a, NULL, CV_E_NOMEM, cmd);

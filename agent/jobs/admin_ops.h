@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "agent/jobs/admin_answer.h"
 #include "vault/vault.h"
 
 /*
@@ -25,15 +26,8 @@
  * (base/wipealloc.h).  The audit actor is the vault's (vault_set_actor()).
  */
 
-#define ADMIN_DETAIL_MAX 512
 /* Records in one import (one transaction). */
 #define ADMIN_IMPORT_MAX 100000
-
-struct admin_answer {
-	json_t *result;                 /* owned; on success */
-	int err;                        /* 0 or CV_E_* */
-	char detail[ADMIN_DETAIL_MAX];  /* on failure */
-};
 
 /*
  * The operation named cmd: its name for the admin stack
@@ -51,10 +45,14 @@ int admin_ops_lookup(const char *cmd, const json_t *args, const char **op,
  * (success) is the caller's to json_decref().  An operation that read everything it could but met
  * damage (list, check) succeeds with a "problems" array in its result.
  */
-#define ADMIN_OPS_REMOTE 0x1u /* for a member, by the agent: backup only
-                                names a file in the vault's backups/ */
+/* flags: ADMIN_OPS_REMOTE (admin_answer.h). */
 void admin_ops_run(struct vault *v, const char *cmd, const json_t *args,
     unsigned flags, struct admin_answer *a);
+
+/* admin_ops_run() is admin_ops_run_env() with no env (admin_answer.h):
+ * the CLI on the files, with a policy of its own. */
+void admin_ops_run_env(struct vault *v, const char *cmd, const json_t *args,
+    unsigned flags, const struct admin_ops_env *env, struct admin_answer *a);
 
 /* Release what a holds. */
 void admin_answer_clear(struct admin_answer *a);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "agent/jobs/admin_ops.h"
+#include <unistd.h>
 #include "hooks/proto.h"
 #include "hooks/stack.h"
 #include "base/err.h"
@@ -334,6 +335,7 @@ adminrun_operate(struct adminrun_req *q)
 {
 	struct adminrun *a = q->a;
 	struct admin_answer ans;
+	struct admin_ops_env env;
 	struct vault *clone = NULL;
 	int rc;
 
@@ -346,7 +348,9 @@ adminrun_operate(struct adminrun_req *q)
 	}
 	adminrun_actor(a, a->actor, sizeof(a->actor));
 	vault_set_actor(clone, a->actor);
-	admin_ops_run(clone, a->cmd, q->args, ADMIN_OPS_REMOTE, &ans);
+	env.policy = a->policy;
+	env.owner = a->peer.uid == getuid() || a->peer.uid == 0;
+	admin_ops_run_env(clone, a->cmd, q->args, ADMIN_OPS_REMOTE, &env, &ans);
 	guard_release(a->guard, &clone);
 	a->err = ans.err;
 	if (ans.err == 0) {

@@ -293,3 +293,12 @@ pool_free(struct pool **pp)
 	free(p);
 	*pp = NULL;
 }
+
+void
+pool_counts(struct pool *p, size_t *running, size_t *queued)
+{
+	mutex_lock(&p->mu);
+	*running = p->running;
+	*queued = p->queued;
+	mutex_unlock(&p->mu);
+}

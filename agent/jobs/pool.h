@@ -52,6 +52,10 @@ int pool_submit(struct pool *p, struct pool_job *job)
 /* Call done() for every finished job, oldest first. */
 void pool_drain(struct pool *p);
 
+/* Jobs running on workers now, and jobs queued, into *running and
+ * *queued (brief: the pool's lock only). */
+void pool_counts(struct pool *p, size_t *running, size_t *queued);
+
 /* Jobs queued or running. */
 size_t pool_load(struct pool *p);
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "agent/broker/cache.h"
-#include "agent/broker/scope.h"
+#include "hooks/scope.h"
 #include "base/err.h"
 #include "test.h"
 #include "base/banned.h"
@@ -421,6 +421,71 @@ test_scope(void)
 	ASSERT_TRUE(!scope_is_subset("a", ""));
 }
 
+/* What status sees: entries with tokens, most recent first, with their
+ * hits; mints under way counted; never the token's bytes. */
+struct walk_seen {
+	size_t n;
+	char names[4][16];
+	uint64_t hits[4];
+	uint32_t left[4];
+	int stop_after;
+};
+
+static int
+walk_fn(void *arg, const struct cache_info *info)
+{
+	struct walk_seen *w = arg;
+
+	if (w->n < 4) {
+		(void)snprintf(w->names[w->n], sizeof(w->names[0]), "%s/%s",
+		    info->name, info->scope);
+		w->hits[w->n] = info->hits;
+		w->left[w->n] = info->expires_in;
+	}
+	w->n++;
+	return w->stop_after != 0 && w->n == (size_t)w->stop_after;
+}
+
+static void
+test_walk(struct cache_token *tok)
+{
+	struct cache *c = NULL;
+	struct cache_flight *f = NULL;
+	struct walk_seen w;
+	size_t minting = 9;
+	int64_t t0 = S(1000);
+
+	ASSERT_INT_EQ(cache_new(16, &c), 0);
+	memset(&w, 0, sizeof(w));
+	ASSERT_INT_EQ(cache_walk(c, t0, walk_fn, &w, &minting), 0);
+	ASSERT_INT_EQ(minting, 0);
+	fill(c, "a", 1, "x", "tok-a", 3600, t0, tok);
+	fill(c, "b", 1, "y z", "tok-b", 600, t0, tok);
+	ASSERT_INT_EQ(get(c, "a", 1, "x", 0, t0 + S(5), tok, &f, NULL),
+	    CACHE_HIT);
+	ASSERT_INT_EQ(get(c, "a", 1, "x", 0, t0 + S(6), tok, &f, NULL),
+	    CACHE_HIT);
+	/* A first mint under way: counted, not listed (no token yet). */
+	ASSERT_INT_EQ(get(c, "c", 1, "", 0, t0, tok, &f, NULL), CACHE_LEAD);
+	ASSERT_INT_EQ(cache_walk(c, t0 + S(10), walk_fn, &w, &minting), 2);
+	ASSERT_INT_EQ(minting, 1);
+	ASSERT_INT_EQ(w.n, 2);
+	ASSERT_STR_EQ(w.names[0], "a/x"); /* used last */
+	ASSERT_INT_EQ(w.hits[0], 2);
+	ASSERT_INT_EQ(w.left[0], 3590);
+	ASSERT_STR_EQ(w.names[1], "b/y z");
+	ASSERT_INT_EQ(w.hits[1], 0);
+	ASSERT_INT_EQ(w.left[1], 590);
+	/* fn may stop early: every entry is still counted. */
+	memset(&w, 0, sizeof(w));
+	w.stop_after = 1;
+	ASSERT_INT_EQ(cache_walk(c, t0 + S(10), walk_fn, &w, &minting), 2);
+	ASSERT_INT_EQ(w.n, 1);
+	cache_flight_finish(c, f, NULL, CV_E_UPSTREAM, "x", t0);
+	cache_flight_put(c, &f);
+	cache_free(&c);
+}
+
 int
 main(void)
 {
@@ -438,6 +503,7 @@ main(void)
 	test_flight_failure(&tok);
 	test_single_flight();
 	test_scope();
+	test_walk(&tok);
 	secbuf_free(&tok.token);
 	return test_done("test_cache");
 }

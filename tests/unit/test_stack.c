@@ -574,6 +574,29 @@ test_load(void)
 	(void)rmdir(tmpdir);
 }
 
+/* The inverse of the record-to-file mapping, as the lint uses it. */
+static void
+test_record_of_file(void)
+{
+	char rec[CV_NAME_MAX + 1];
+
+	ASSERT_INT_EQ(stack_record_of_file("shop", rec, sizeof(rec)), 0);
+	ASSERT_STR_EQ(rec, "shop");
+	ASSERT_INT_EQ(stack_record_of_file("shop%2Feu", rec, sizeof(rec)), 0);
+	ASSERT_STR_EQ(rec, "shop/eu");
+	ASSERT_INT_EQ(stack_record_of_file("shop/eu", rec, sizeof(rec)),
+	    CV_E_INVALID); /* a '/' is never in a file name */
+	ASSERT_INT_EQ(stack_record_of_file("Shop", rec, sizeof(rec)),
+	    CV_E_INVALID);
+	ASSERT_INT_EQ(stack_record_of_file(".shop.swp", rec, sizeof(rec)),
+	    CV_E_INVALID);
+	ASSERT_INT_EQ(stack_record_of_file("shop%2f", rec, sizeof(rec)),
+	    CV_E_INVALID);
+	ASSERT_INT_EQ(stack_record_of_file("", rec, sizeof(rec)),
+	    CV_E_INVALID);
+	ASSERT_INT_EQ(stack_record_of_file("shop", rec, 4), CV_E_INVALID);
+}
+
 int
 main(void)
 {
@@ -585,5 +608,6 @@ main(void)
 	test_pam_table();
 	test_pam_cases();
 	test_load();
+	test_record_of_file();
 	return test_done("test_stack");
 }

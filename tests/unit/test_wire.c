@@ -100,6 +100,12 @@ test_request_decode(void)
 	ASSERT_INT_EQ(req.min_ttl, 0);
 	ASSERT_INT_EQ(decode("{\"v\":1,\"op\":\"lock\"}", &req), 0);
 	ASSERT_INT_EQ(req.op, WIRE_OP_LOCK);
+	ASSERT_INT_EQ(decode("{\"v\":1,\"op\":\"status\"}", &req), 0);
+	ASSERT_INT_EQ(req.op, WIRE_OP_STATUS);
+	ASSERT_STR_EQ(wire_op_name(WIRE_OP_STATUS), "status");
+	/* status takes no members. */
+	ASSERT_INT_EQ(decode("{\"v\":1,\"op\":\"status\",\"name\":\"s\"}",
+	    &req), CV_E_PROTO);
 	/* Name at and over its limit. */
 	memset(name, 'a', sizeof(name));
 	name[CV_NAME_MAX] = '\0';

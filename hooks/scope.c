@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Scope sets: normalising space-separated lists and testing subsets. */
-#include "agent/broker/scope.h"
+#include "hooks/scope.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Scope sets: normalised space-separated lists, and the subset test. */
-#ifndef CV_AGENT_BROKER_SCOPE_H
-#define CV_AGENT_BROKER_SCOPE_H
+#ifndef CV_HOOKS_SCOPE_H
+#define CV_HOOKS_SCOPE_H
 
 #include <stddef.h>
 
