@@ -254,7 +254,8 @@ broker_handle(struct broker *b, struct session *s, const unsigned char *body,
 	*reply = NULL;
 	*replylen = 0;
 	if ((r = session_decode(s, body, len, why, sizeof(why))) != 0) {
-		log_info("%s: request refused: %s", s->actor, why);
+		session_log(LOG_INFO, s, "refused", NULL,
+		    "%s: request refused: %s", s->actor, why);
 		session_reply(s, WIRE_FAILED, r == CV_E_TOOBIG ? "too_large" :
 		    r == CV_E_VERSION ? "unsupported" : r == CV_E_NOMEM ?
 		    "internal" : "bad_request");
@@ -269,7 +270,8 @@ broker_handle(struct broker *b, struct session *s, const unsigned char *body,
 		goto out;
 	}
 	if ((h->flags & BROKER_F_OWNER) != 0 && !broker_is_owner(b, s)) {
-		log_info("%s: %s refused: not the agent's uid %lu", s->actor,
+		session_log(LOG_NOTICE, s, "denied", NULL,
+		    "%s: %s refused: not the agent's uid %lu", s->actor,
 		    wire_op_name(s->req.op), (unsigned long)b->uid);
 		if (token_audit(b->token, s, wire_op_name(s->req.op), "",
 		    "denied") != 0) {
@@ -377,4 +379,12 @@ broker_lock(struct broker *b, const char *why)
 		}
 	}
 	log_info("locked (%s): keys and tokens wiped", why);
+}
+
+void
+broker_counts(struct broker *b, struct broker_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->locked = guard_is_locked(b->guard);
+	token_counts(b->token, &out->records, &out->tokens);
 }

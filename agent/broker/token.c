@@ -310,7 +310,8 @@ token_deny(struct token *tk, struct session *s, const char *why)
 {
 	char res[CV_AUDIT_FIELD_MAX + 1];
 
-	log_info("record '%s': denied to %s: %s", s->req.name, s->actor, why);
+	session_log(LOG_NOTICE, s, "denied", s->req.name,
+	    "record '%s': denied to %s: %s", s->req.name, s->actor, why);
 	token_audit_text(res, "denied", s->scope);
 	if (token_audit(tk, s, "token", s->req.name, res) != 0) {
 		session_reply(s, WIRE_FAILED, "busy");
@@ -605,8 +606,9 @@ token_authorized(struct token *tk, struct session *s,
 		return 0;
 	}
 	if (missing) {
-		log_info("record '%s': no such record (asked by %s)",
-		    s->req.name, s->actor);
+		session_log(LOG_INFO, s, "no_such_record", s->req.name,
+		    "record '%s': no such record (asked by %s)", s->req.name,
+		    s->actor);
 		token_fail(tk, s, "no_such_record");
 		return 0;
 	}
@@ -872,4 +874,11 @@ int64_t
 token_last_request_ms(const struct token *tk)
 {
 	return tk->last_request_ms;
+}
+
+void
+token_counts(struct token *tk, size_t *records, size_t *tokens)
+{
+	*records = known_count(tk->known);
+	*tokens = cache_count(tk->cache);
 }
