@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
 	cppcheck clang-tidy
 	libsodium-dev liblmdb-dev libargon2-dev libjansson-dev
-	libcurl4-openssl-dev ca-certificates util-linux passwd procps)
+	libcurl4-openssl-dev ca-certificates util-linux passwd procps
+	libsystemd-dev systemd)
 # Tools that may come from elsewhere (a NodeSource node ships its own npm):
 # a package only when the command is missing.
 CMDS=(node:nodejs npm:npm python3:python3 curl:curl xxd:xxd)
