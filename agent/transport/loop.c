@@ -298,12 +298,13 @@ loop_signal(struct loop *l)
 	while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			log_info("SIGHUP: stack files will be read again");
-			broker_reload(l->b);
-			/* logrotate moved the file away: a new one. */
+			/* logrotate moved the file away: a new one first,
+			 * so that this line is its first. */
 			if (log_reopen(why, sizeof(why)) != 0)
 				log_err("SIGHUP: %s; still writing to the old "
 				    "file", why);
+			log_info("SIGHUP: stack files will be read again");
+			broker_reload(l->b);
 			break;
 		case SIGTERM:
 		case SIGINT:

@@ -182,7 +182,7 @@ service_journal_put(void *arg, int prio, const char *ident, const char *func,
 	char message[2200], num[16], pr[32], id[96], fn[96];
 	char fields[LOG_FIELDS_MAX][SERVICE_FIELD_MAX];
 	struct iovec iov[5 + LOG_FIELDS_MAX];
-	int n = 0;
+	int n = 0, r, k;
 	size_t i;
 
 	(void)arg;
@@ -196,10 +196,13 @@ service_journal_put(void *arg, int prio, const char *ident, const char *func,
 	for (i = 0; i < nf && i < LOG_FIELDS_MAX; i++)
 		service_field(&iov[n++], fields[i], sizeof(fields[i]),
 		    f[i].name, f[i].value);
-	if (service_sd.journal_sendv(iov, n) < 0) {
+	if ((r = service_sd.journal_sendv(iov, n)) < 0) {
 		/* The journal went away: stderr is its stream, or nothing. */
-		(void)!write(STDERR_FILENO, msg, strlen(msg));
-		(void)!write(STDERR_FILENO, "\n", 1);
+		k = snprintf(message, sizeof(message), "journal: %s: %s: %s\n",
+		    strerror(-r), func, msg);
+		if (k > 0)
+			(void)!write(STDERR_FILENO, message, (size_t)k <
+			    sizeof(message) ? (size_t)k : sizeof(message) - 1);
 	}
 }
 
