@@ -254,8 +254,8 @@ cmd_agent(struct cli *c, int argc, char **argv)
 		return cli_usage(c, AGENT_USAGE);
 	/* Started by systemd: its socket (before forking: LISTEN_PID),
 	 * readiness, the journal.  Without it none of this does anything. */
-	if ((r = service_listen_fd(&lfd, why, sizeof(why))) != 0 ||
-	    (r = service_notify_init(why, sizeof(why))) != 0) {
+	if (service_listen_fd(&lfd, why, sizeof(why)) != 0 ||
+	    service_notify_init(why, sizeof(why)) != 0) {
 		cli_error(c, "%s", why);
 		return CV_EXIT_FAILURE;
 	}
