@@ -220,6 +220,10 @@ log_prefix(char *line, size_t len, int prio)
 	return k > 0 ? (size_t)k : 0;
 }
 
+static void log_vput(int prio, const char *func, const struct log_field *f,
+    size_t nf, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
 static void
 log_vput(int prio, const char *func, const struct log_field *f, size_t nf,
     const char *fmt, va_list ap)

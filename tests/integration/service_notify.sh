@@ -45,7 +45,7 @@ PY
 # listen NAME: a listener on $T/NAME.sock writing $T/NAME.json ($LPID).
 listen() {
 	rm -f "$T/$1.sock" "$T/$1.json"
-	srv_py "$T/listen.py" "$T/$1.sock" "$T/$1.json" "$CV" "$SOCK" &
+	"$SRV_PY" -I -S "$T/listen.py" "$T/$1.sock" "$T/$1.json" "$CV" "$SOCK" &
 	LPID=$!
 	local i
 	for ((i = 0; i < 100; i++)); do [ -S "$T/$1.sock" ] && return 0; sleep 0.05; done
