@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Debian packages: libsodium-dev liblmdb-dev libargon2-dev libjansson-dev
-# libcurl4-openssl-dev pkg-config.  Each missing one stops the build with
+# libcurl4-openssl-dev libsystemd-dev pkg-config.  Each missing one stops the build with
 # the package to install.
 find_package(PkgConfig)
 if(NOT PKG_CONFIG_FOUND)
@@ -21,6 +21,11 @@ cv_require_pkg(JANSSON jansson libjansson-dev)
 cv_require_pkg(CURL libcurl libcurl4-openssl-dev)
 # Loaded on first use (base/dynlib.h), so only their headers at build time.
 cv_require_pkg(PWQUALITY pwquality libpwquality-dev)
+# The agent's service-manager side (socket activation, readiness, the
+# journal): headers at build time; libsystemd.so.0 itself is loaded at
+# run time, only by an agent that systemd started
+# (agent/transport/service.c).
+cv_require_pkg(SYSTEMD libsystemd libsystemd-dev)
 
 # `credvault token` must start in well under a millisecond (bench/agent):
 # each shared library loaded costs about 50 us there.  So the credvault

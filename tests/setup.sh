@@ -10,7 +10,7 @@ PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
 	libsodium-dev liblmdb-dev libargon2-dev libjansson-dev
 	libcurl4-openssl-dev libpwquality-dev cracklib-runtime
 	ca-certificates util-linux passwd procps
-	libsystemd-dev
+	libsystemd-dev systemd
 	debhelper dpkg-dev fakeroot lintian mandoc bash-completion zsh fish)
 # Tools that may come from elsewhere (a NodeSource node ships its own npm):
 # a package only when the command is missing.

@@ -303,7 +303,8 @@ broker_handle(struct broker *b, struct session *s, const unsigned char *body,
 	*replylen = 0;
 	b->requests++;
 	if ((r = session_decode(s, body, len, why, sizeof(why))) != 0) {
-		log_info("%s: request refused: %s", s->actor, why);
+		session_log(LOG_INFO, s, "refused", NULL,
+		    "%s: request refused: %s", s->actor, why);
 		session_reply(s, WIRE_FAILED, r == CV_E_TOOBIG ? "too_large" :
 		    r == CV_E_VERSION ? "unsupported" : r == CV_E_NOMEM ?
 		    "internal" : "bad_request");
@@ -318,7 +319,8 @@ broker_handle(struct broker *b, struct session *s, const unsigned char *body,
 		goto out;
 	}
 	if ((h->flags & BROKER_F_OWNER) != 0 && !broker_is_owner(b, s)) {
-		log_info("%s: %s refused: not the agent's uid %lu", s->actor,
+		session_log(LOG_NOTICE, s, "denied", NULL,
+		    "%s: %s refused: not the agent's uid %lu", s->actor,
 		    wire_op_name(s->req.op), (unsigned long)b->uid);
 		b->denials++;
 		if (token_audit(b->token, s, wire_op_name(s->req.op), "",
@@ -428,4 +430,12 @@ broker_lock(struct broker *b, const char *why)
 		}
 	}
 	log_info("locked (%s): keys and tokens wiped", why);
+}
+
+void
+broker_counts(struct broker *b, struct broker_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->locked = guard_is_locked(b->guard);
+	token_counts(b->token, &out->records, &out->tokens);
 }

@@ -102,4 +102,12 @@ void broker_reload(struct broker *b);
  * "locked"; why goes to the audit log. */
 void broker_lock(struct broker *b, const char *why);
 
+/* What the agent is doing, cheaply (the loop's thread, once a second). */
+struct broker_counts {
+	int locked;
+	size_t records; /* records read since the last lock or SIGHUP */
+	size_t tokens;  /* tokens cached */
+};
+void broker_counts(struct broker *b, struct broker_counts *out);
+
 #endif

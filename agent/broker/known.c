@@ -131,3 +131,9 @@ known_forget(struct known *r, const char *name)
 	free(e);
 	r->n--;
 }
+
+size_t
+known_count(const struct known *r)
+{
+	return r->n;
+}

@@ -46,4 +46,7 @@ int known_put(struct known *r, const char *name,
 /* Forget name (gone, or rotated since it was read). */
 void known_forget(struct known *r, const char *name);
 
+/* How many records are known (read since the last clear). */
+size_t known_count(const struct known *r);
+
 #endif

@@ -253,3 +253,33 @@ session_complete(struct session *s)
 	else
 		session_sent(s);
 }
+
+void
+session_fields(const struct session *s, const char *event,
+    const char *record, struct session_fields *out)
+{
+	size_t n = 0;
+
+	out->f[n].name = "CREDVAULT_EVENT";
+	out->f[n++].value = event;
+	if (record != NULL && record[0] != '\0') {
+		out->f[n].name = "CREDVAULT_RECORD";
+		out->f[n++].value = record;
+	}
+	(void)snprintf(out->uid, sizeof(out->uid), "%lu",
+	    (unsigned long)s->peer.uid);
+	(void)snprintf(out->gid, sizeof(out->gid), "%lu",
+	    (unsigned long)s->peer.gid);
+	(void)snprintf(out->pid, sizeof(out->pid), "%ld", (long)s->peer.pid);
+	out->f[n].name = "CREDVAULT_PEER_UID";
+	out->f[n++].value = out->uid;
+	out->f[n].name = "CREDVAULT_PEER_GID";
+	out->f[n++].value = out->gid;
+	out->f[n].name = "CREDVAULT_PEER_PID";
+	out->f[n++].value = out->pid;
+	if (s->peer.exe[0] != '\0') {
+		out->f[n].name = "CREDVAULT_PEER_EXE";
+		out->f[n++].value = s->peer.exe;
+	}
+	out->n = n;
+}

@@ -13,6 +13,7 @@
 #include "crypto/secmem.h"
 #include "hooks/peer_ident.h"
 #include "base/limits.h"
+#include "base/log.h"
 
 #define SESSION_OUT_MAX (WIRE_HEADER_BYTES + WIRE_REPLY_MAX)
 #define SESSION_MEMO_MAX 512 /* requests up to this size are remembered */
@@ -122,5 +123,27 @@ void session_sent(struct session *s);
 
 /* A deferred reply is in s->out: no longer busy; hand it over. */
 void session_complete(struct session *s);
+
+/*
+ * The journal's fields for a line about s: CREDVAULT_EVENT (event),
+ * CREDVAULT_RECORD (record, unless NULL or ""), CREDVAULT_PEER_UID,
+ * _GID, _PID and _EXE (when known).  The fields point into *out and
+ * s, valid while both are.
+ */
+struct session_fields {
+	struct log_field f[LOG_FIELDS_MAX];
+	size_t n;
+	char uid[24], gid[24], pid[24];
+};
+void session_fields(const struct session *s, const char *event,
+    const char *record, struct session_fields *out);
+
+/* log_put_fields() at prio about session s (the message names the
+ * record and the peer too: other destinations have no fields). */
+#define session_log(prio, s, event, record, ...) do { \
+	struct session_fields sf_; \
+	session_fields((s), (event), (record), &sf_); \
+	log_put_fields((prio), __func__, sf_.f, sf_.n, __VA_ARGS__); \
+} while (0)
 
 #endif

@@ -324,13 +324,14 @@ token_audit_text(char *buf, const char *what, const char *scope)
 /* Answer s: denied (cls NULL), or failed with cls for a denial the peer
  * may hear more of; with an audit entry. */
 static void
-token_deny_as(struct token *tk, struct session *s, const char *why,
+token_deny(struct token *tk, struct session *s, const char *why,
     const char *cls)
 {
 	char res[CV_AUDIT_FIELD_MAX + 1];
 
 	tk->stats.denials++;
-	log_info("record '%s': denied to %s%s: %s", s->req.name, s->actor,
+	session_log(LOG_NOTICE, s, "denied", s->req.name,
+	    "record '%s': denied to %s%s: %s", s->req.name, s->actor,
 	    cls != NULL ? " (told to name scopes)" : "", why);
 	token_audit_text(res, "denied", s->scope);
 	if (token_audit(tk, s, "token", s->req.name, res) != 0) {
@@ -341,12 +342,6 @@ token_deny_as(struct token *tk, struct session *s, const char *why,
 		session_reply(s, WIRE_FAILED, cls);
 	else
 		session_reply(s, WIRE_DENIED, NULL);
-}
-
-static void
-token_deny(struct token *tk, struct session *s, const char *why)
-{
-	token_deny_as(tk, s, why, NULL);
 }
 
 /*
@@ -677,12 +672,13 @@ token_authorized(struct token *tk, struct session *s,
     const struct policy_outcome *o, int missing)
 {
 	if (o->verdict != POLICY_ALLOW) {
-		token_deny(tk, s, o->reason);
+		token_deny(tk, s, o->reason, NULL);
 		return 0;
 	}
 	if (missing) {
-		log_info("record '%s': no such record (asked by %s)",
-		    s->req.name, s->actor);
+		session_log(LOG_INFO, s, "no_such_record", s->req.name,
+		    "record '%s': no such record (asked by %s)", s->req.name,
+		    s->actor);
 		token_fail(tk, s, "no_such_record");
 		return 0;
 	}
@@ -781,7 +777,7 @@ token_op(struct token *tk, struct session *s, const struct wire_request *req,
 		memcpy(s->scope, s->req_scope, strlen(s->req_scope) + 1);
 		if (!missing && !scope_is_subset(s->scope, info->scope)) {
 			s->memo_authorized = 0;
-			token_deny(tk, s, "scopes beyond the record's");
+			token_deny(tk, s, "scopes beyond the record's", NULL);
 			return 0;
 		}
 	}
@@ -801,7 +797,7 @@ token_op(struct token *tk, struct session *s, const struct wire_request *req,
 	if (o.verdict != POLICY_ALLOW && !missing && s->req_scope[0] == '\0' &&
 	    token_scope_would_do(tk, stack, s)) {
 		policy_put(tk->policy, &stack);
-		token_deny_as(tk, s, o.reason, "scope_required");
+		token_deny(tk, s, o.reason, "scope_required");
 		policy_outcome_clear(&o);
 		return 0;
 	}
@@ -973,4 +969,11 @@ struct cache *
 token_cache(struct token *tk)
 {
 	return tk->cache;
+}
+
+void
+token_counts(struct token *tk, size_t *records, size_t *tokens)
+{
+	*records = known_count(tk->known);
+	*tokens = cache_count(tk->cache);
 }

@@ -79,4 +79,8 @@ void token_sweep(struct token *t, int64_t now_ms);
  * service started). */
 int64_t token_last_request_ms(const struct token *t);
 
+/* For the service status: records read since the last lock or SIGHUP,
+ * and tokens in the cache. */
+void token_counts(struct token *t, size_t *records, size_t *tokens);
+
 #endif

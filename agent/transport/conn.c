@@ -651,3 +651,9 @@ conns_deadlines(struct conns *t)
 		t->refused = t->refused_uid = t->evicted = 0;
 	}
 }
+
+unsigned
+conns_count(const struct conns *t)
+{
+	return t->count;
+}

@@ -69,6 +69,8 @@ void conns_deadlines(struct conns *t);
 void conns_set_capacity(struct conns *t, unsigned n);
 unsigned conns_capacity(const struct conns *t);
 unsigned conns_reserved_slots(const struct conns *t);
+/* Live connections. */
+unsigned conns_count(const struct conns *t);
 
 /* Out of descriptors, for a newcomer of uid: close an idle connection
  * when uid is the owner's or root's (as above).  0, or CV_E_BUSY. */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,83 @@ out:
 	if (r != 0)
 		listen_close(out);
 	return r;
+}
+
+int
+listen_adopt(int fd, const char *path, struct listen_sock *out, char *warn,
+    size_t warnlen, char *why, size_t whylen)
+{
+	struct sockaddr_un sa;
+	socklen_t salen = sizeof(sa);
+	char dir[LISTEN_PATH_MAX], *slash;
+	struct stat st;
+	size_t n;
+	int fl;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = out->lockfd = -1;
+	warn[0] = why[0] = '\0';
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(fd, (struct sockaddr *)&sa, &salen) != 0 ||
+	    sa.sun_family != AF_UNIX) {
+		cv_why(why, whylen, "the socket systemd passed is not a Unix "
+		    "socket");
+		return CV_E_INVALID;
+	}
+	n = salen > offsetof(struct sockaddr_un, sun_path) ?
+	    (size_t)salen - offsetof(struct sockaddr_un, sun_path) : 0;
+	if (n == 0 || sa.sun_path[0] != '/' ||
+	    strnlen(sa.sun_path, n) >= sizeof(out->path)) {
+		cv_why(why, whylen, "the socket systemd passed is not bound "
+		    "to a file (an abstract socket has no permissions to keep "
+		    "others out); use ListenStream=/run/.../agent.sock");
+		return CV_E_INVALID;
+	}
+	n = strnlen(sa.sun_path, n);
+	memcpy(out->path, sa.sun_path, n);
+	out->path[n] = '\0';
+	if (path != NULL && strcmp(path, out->path) != 0) {
+		cv_why(why, whylen, "the socket systemd passed is '%s', not "
+		    "--socket '%s'; make them agree (or leave --socket out)",
+		    out->path, path);
+		return CV_E_INVALID;
+	}
+	memcpy(dir, out->path, n + 1);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		cv_why(why, whylen, "the directory of socket '%s' must be "
+		    "owned by root or by this user (uid %lu) and writable by "
+		    "neither its group nor others; fix it (DirectoryMode= in "
+		    "the .socket unit)", out->path, (unsigned long)geteuid());
+		return CV_E_PERM;
+	}
+	errno = 0;
+	if (lstat(out->path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		cv_why(why, whylen, "'%s', where systemd's socket should be, "
+		    "is %s; restart the .socket unit", out->path,
+		    errno != 0 ? "missing" : "not a socket");
+		return CV_E_INVALID;
+	}
+	if ((st.st_mode & S_IWOTH) != 0)
+		cv_why(warn, warnlen, "socket '%s' has mode %04o: every local "
+		    "user can connect (each is still authorised by the "
+		    "stacks); SocketMode=0660 and SocketGroup= narrow it",
+		    out->path, (unsigned)(st.st_mode & 07777));
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+		cv_why(why, whylen, "cannot set up socket '%s': %s", out->path,
+		    strerror(errno));
+		return CV_E_IO;
+	}
+	out->fd = fd; /* ino stays 0: listen_close() leaves the file */
+	return 0;
 }
 
 void

@@ -34,6 +34,22 @@ struct listen_sock {
 int listen_open(const char *path, const char *group, struct listen_sock *out,
     char *why, size_t whylen) __attribute__((warn_unused_result));
 
+/*
+ * Take over fd, a listening Unix stream socket bound by someone else (the
+ * service manager: socket activation), instead of listen_open(): nothing
+ * is created, bound, locked or, at listen_close(), removed.  The same
+ * rules for what it is bound to: a path (not an abstract or unnamed
+ * socket), which must equal path when path is not NULL; a socket file
+ * there, in a directory owned by root or this uid that neither its group
+ * nor others may write.  A socket that anyone may connect to is allowed
+ * (every peer is still checked and authorised) but *warn says so; ""
+ * otherwise.  fd is made non-blocking.  *out is initialised on entry; on
+ * failure fd is left open and why says what is wrong.
+ */
+int listen_adopt(int fd, const char *path, struct listen_sock *out,
+    char *warn, size_t warnlen, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
 /* Close, and remove the socket if it is still the one we bound. */
 void listen_close(struct listen_sock *ls);
 

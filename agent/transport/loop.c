@@ -21,6 +21,7 @@
 
 #include "agent/transport/conn.h"
 #include "agent/transport/peercred.h"
+#include "agent/transport/service.h"
 #include "client/wire.h"
 #include "crypto/secmem.h"
 #include "base/err.h"
@@ -249,6 +250,26 @@ loop_accept(struct loop *l)
 	}
 }
 
+/* The service manager's STATUS= line (sent only when it changed). */
+static void
+loop_status(struct loop *l)
+{
+	struct broker_counts bc;
+
+	if (!service_is_notified())
+		return;
+	broker_counts(l->b, &bc);
+	if (bc.locked)
+		service_status("locked: answering \"locked\"; restart the "
+		    "service to unlock");
+	else
+		service_status("serving %zu record%s, %zu token%s cached, %u "
+		    "client%s connected", bc.records, bc.records == 1 ? "" :
+		    "s", bc.tokens, bc.tokens == 1 ? "" : "s",
+		    conns_count(l->conns), conns_count(l->conns) == 1 ? "" :
+		    "s");
+}
+
 /* Once a tick: the descriptor budget, the end of a starved episode, and
  * listening again. */
 static void
@@ -272,10 +293,16 @@ static void
 loop_signal(struct loop *l)
 {
 	struct signalfd_siginfo si;
+	char why[512];
 
 	while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			/* logrotate moved the file away: a new one first,
+			 * so that this line is its first. */
+			if (log_reopen(why, sizeof(why)) != 0)
+				log_err("SIGHUP: %s; still writing to the old "
+				    "file", why);
 			log_info("SIGHUP: stack files will be read again");
 			broker_reload(l->b);
 			break;
@@ -283,6 +310,9 @@ loop_signal(struct loop *l)
 		case SIGINT:
 			log_info("%s: locking and stopping", si.ssi_signo ==
 			    SIGTERM ? "SIGTERM" : "SIGINT");
+			service_stopping(si.ssi_signo == SIGTERM ?
+			    "SIGTERM: locking and stopping" :
+			    "SIGINT: locking and stopping");
 			broker_lock(l->b, si.ssi_signo == SIGTERM ? "SIGTERM" :
 			    "SIGINT");
 			l->stopping = 1;
@@ -317,6 +347,7 @@ loop_event(struct loop *l, const struct epoll_event *ev)
 		(void)!read(l->tickfd, &n, sizeof(n));
 		loop_tick(l);
 		broker_tick(l->b);
+		loop_status(l);
 		break;
 	default:
 		break;

@@ -118,6 +118,9 @@ getent passwd credvault >"$W/passwd" && ok "the credvault system user exists" ||
 	not_ok "no credvault user after install"
 expect_match "its home is /var/lib/credvault, no login shell" "$W/passwd" \
 	'^credvault:[^:]*:[0-9]+:[0-9]+:[^:]*:/var/lib/credvault:/usr/sbin/nologin$'
+getent group credvault-clients >/dev/null &&
+	ok "the group of the agent's clients exists (the units' SocketGroup=)" ||
+	not_ok "no credvault-clients group after install"
 [ "$(stat -c '%U %a' /var/lib/credvault 2>/dev/null)" = "credvault 700" ] &&
 	ok "/var/lib/credvault is the user's, 0700" ||
 	not_ok "/var/lib/credvault: $(stat -c '%U %a' /var/lib/credvault 2>&1)"
