@@ -19,7 +19,8 @@ struct dynlib_sym {
 /*
  * Load soname once (later calls return at once) and resolve syms[0..n).
  * 0, or CV_E_NOTFOUND with the library and the package to install in why
- * (package: the Debian package that ships soname).  Thread-safe.
+ * (package: the Debian package that ships soname).  Thread-safe.  soname
+ * is kept, not copied: pass a string literal.
  */
 int dynlib_load(const char *soname, const char *package,
     const struct dynlib_sym *syms, size_t n, char *why, size_t whylen)
