@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "hooks/peer_ident.h"
+#include "vault/record.h"
 #include "base/err.h"
 #include "base/wipealloc.h"
 #include "base/banned.h"
@@ -588,4 +589,19 @@ out:
 	if (r != 0)
 		memset(out, 0, sizeof(*out));
 	return r;
+}
+
+void
+proto_record_of(struct proto_record *pr, const struct record *r,
+    const struct generation *g)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->name = r->name;
+	pr->provider = r->provider;
+	pr->project_key = r->project_key;
+	pr->client_id = g != NULL ? g->client_id : NULL;
+	pr->scope = r->scope;
+	pr->api_url = r->api_url;
+	pr->auth_url = r->auth_url;
+	pr->generation = g != NULL ? g->number : 0;
 }

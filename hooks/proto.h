@@ -85,6 +85,14 @@ struct proto_record {
 	uint64_t generation;
 };
 
+struct record;
+struct generation;
+
+/* The fields of record r a hook sees, with generation g's client id and
+ * number (g NULL: none); *pr borrows r's and g's strings. */
+void proto_record_of(struct proto_record *pr, const struct record *r,
+    const struct generation *g);
+
 /*
  * One request.  Everything is borrowed for the duration of the call.
  * secret: mint and rotate only (CV_E_INVALID for other phases), else NULL.

@@ -24,22 +24,6 @@ struct rotator {
 	struct secbuf *plain;        /* the admin record, while minting */
 };
 
-/* The record fields a hook sees, with g's client id. */
-static void
-rotator_record(const struct record *r, const struct generation *g,
-    struct proto_record *pr)
-{
-	memset(pr, 0, sizeof(*pr));
-	pr->name = r->name;
-	pr->provider = r->provider;
-	pr->project_key = r->project_key;
-	pr->client_id = g != NULL ? g->client_id : NULL;
-	pr->scope = r->scope;
-	pr->api_url = r->api_url;
-	pr->auth_url = r->auth_url;
-	pr->generation = g != NULL ? g->number : 0;
-}
-
 /* Mint a token for generation g of r through r's own mint stack, for
  * scope (NULL: the record's) and peer (may be NULL). */
 static int
@@ -59,7 +43,7 @@ rotator_mint_with(struct rotator *h, const struct policy_stack *s,
 		    r->name);
 		return CV_E_NOTFOUND;
 	}
-	rotator_record(r, g, &pr);
+	proto_record_of(&pr, r, g);
 	memset(&req, 0, sizeof(req));
 	req.phase = PROTO_MINT;
 	req.record = &pr;
@@ -162,7 +146,7 @@ rotator_create(void *ctx, const struct record *r, const char *client_name,
 
 	if ((rc = rotator_admin_token(h, err, errlen)) != 0)
 		return rc;
-	rotator_record(r, g, &pr);
+	proto_record_of(&pr, r, g);
 	memset(&req, 0, sizeof(req));
 	req.phase = PROTO_ROTATE;
 	req.record = &pr;
@@ -227,7 +211,7 @@ rotator_retire(void *ctx, const struct record *r, const struct generation *g,
 	if ((rc = rotator_admin_token(h, err, errlen)) != 0)
 		return rc;
 	/* The hook sees the generation in use, never the one it deletes. */
-	rotator_record(r, record_active(r), &pr);
+	proto_record_of(&pr, r, record_active(r));
 	memset(&req, 0, sizeof(req));
 	req.phase = PROTO_RETIRE;
 	req.record = &pr;

@@ -257,15 +257,7 @@ token_hook_request(const struct record *r, const struct generation *g,
 	struct secbuf *secret = NULL;
 	int rc;
 
-	memset(&pr, 0, sizeof(pr));
-	pr.name = r->name;
-	pr.provider = r->provider;
-	pr.project_key = r->project_key;
-	pr.client_id = g != NULL ? g->client_id : NULL;
-	pr.scope = r->scope;
-	pr.api_url = r->api_url;
-	pr.auth_url = r->auth_url;
-	pr.generation = g != NULL ? g->number : 0;
+	proto_record_of(&pr, r, g);
 	memset(&req, 0, sizeof(req));
 	req.phase = phase;
 	req.record = &pr;

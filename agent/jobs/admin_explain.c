@@ -202,16 +202,11 @@ explain_request(const struct record *r, const struct peer_ident *peer,
 	struct proto_record pr;
 	struct proto_request req;
 
-	memset(&pr, 0, sizeof(pr));
-	pr.name = name;
 	if (r != NULL) {
-		pr.provider = r->provider;
-		pr.project_key = r->project_key;
-		pr.client_id = g != NULL ? g->client_id : NULL;
-		pr.scope = r->scope;
-		pr.api_url = r->api_url;
-		pr.auth_url = r->auth_url;
-		pr.generation = g != NULL ? g->number : 0;
+		proto_record_of(&pr, r, g);
+	} else {
+		memset(&pr, 0, sizeof(pr));
+		pr.name = name;
 	}
 	memset(&req, 0, sizeof(req));
 	req.phase = PROTO_AUTHORIZE;
