@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What an admin operation answers, and where it runs (no code: types). */
+/* What an admin operation answers, how it fails, and where it runs. */
 #ifndef CV_AGENT_JOBS_ADMIN_ANSWER_H
 #define CV_AGENT_JOBS_ADMIN_ANSWER_H
 
@@ -12,6 +12,10 @@ struct admin_answer {
 	int err;                        /* 0 or CV_E_* */
 	char detail[ADMIN_DETAIL_MAX];  /* on failure */
 };
+
+/* a fails with err (CV_E_*); the detail is the whole message. */
+void admin_fail(struct admin_answer *a, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define ADMIN_OPS_REMOTE 0x1u /* for a member, by the agent: backup only
                                 names a file in the vault's backups/ */

@@ -2,7 +2,6 @@
 /* explain: a token request's answer, worked out without asking for one. */
 #include "agent/jobs/admin_explain.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,20 +17,6 @@
 #include "base/limits.h"
 #include "base/banned.h"
 
-static void explain_fail(struct admin_answer *a, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-explain_fail(struct admin_answer *a, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	a->err = err;
-	va_start(ap, fmt);
-	(void)vsnprintf(a->detail, sizeof(a->detail), fmt, ap);
-	va_end(ap);
-}
-
 /* An id argument: an integer 0..2^32-2 ((uid_t)-1 means "none"). */
 static int
 explain_id(const json_t *v, const char *key, uint32_t *out,
@@ -39,7 +24,7 @@ explain_id(const json_t *v, const char *key, uint32_t *out,
 {
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    json_integer_value(v) >= (json_int_t)UINT32_MAX) {
-		explain_fail(a, CV_E_INVALID, "argument '%s' is not a user or "
+		admin_fail(a, CV_E_INVALID, "argument '%s' is not a user or "
 		    "group id", key);
 		return CV_E_INVALID;
 	}
@@ -59,7 +44,7 @@ explain_text(const json_t *v, const char *key, size_t max, const char **out,
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
 			break;
 	if (s == NULL || n > max || i != n) {
-		explain_fail(a, CV_E_INVALID, "argument '%s' is not printable "
+		admin_fail(a, CV_E_INVALID, "argument '%s' is not printable "
 		    "text of at most %zu bytes", key, max);
 		return CV_E_INVALID;
 	}
@@ -84,7 +69,7 @@ explain_args(const json_t *args, const char **name, struct peer_ident *peer,
 	peer_ident_init(peer);
 	peer->pid = 0;
 	if (!json_is_object(args)) {
-		explain_fail(a, CV_E_INVALID, "missing argument 'name'");
+		admin_fail(a, CV_E_INVALID, "missing argument 'name'");
 		return CV_E_INVALID;
 	}
 	json_object_foreach((json_t *)args, key, v) {
@@ -104,7 +89,7 @@ explain_args(const json_t *args, const char **name, struct peer_ident *peer,
 		} else if (strcmp(key, "groups") == 0) {
 			if (!json_is_array(v) ||
 			    json_array_size(v) > CV_PEER_GROUPS_MAX) {
-				explain_fail(a, CV_E_INVALID, "argument 'groups' "
+				admin_fail(a, CV_E_INVALID, "argument 'groups' "
 				    "is not a list of at most %u group ids",
 				    (unsigned)CV_PEER_GROUPS_MAX);
 				return CV_E_INVALID;
@@ -120,7 +105,7 @@ explain_args(const json_t *args, const char **name, struct peer_ident *peer,
 			if (explain_text(v, key, CV_PATH_MAX - 1, &exe, a) != 0)
 				return CV_E_INVALID;
 			if (exe[0] != '\0' && exe[0] != '/') {
-				explain_fail(a, CV_E_INVALID, "argument 'exe' "
+				admin_fail(a, CV_E_INVALID, "argument 'exe' "
 				    "is not an absolute path");
 				return CV_E_INVALID;
 			}
@@ -129,24 +114,24 @@ explain_args(const json_t *args, const char **name, struct peer_ident *peer,
 				return CV_E_INVALID;
 		} else if (strcmp(key, "run_hooks") == 0) {
 			if (!json_is_boolean(v)) {
-				explain_fail(a, CV_E_INVALID, "argument "
+				admin_fail(a, CV_E_INVALID, "argument "
 				    "'run_hooks' is not a boolean");
 				return CV_E_INVALID;
 			}
 			*run_hooks = json_is_true(v);
 		} else {
-			explain_fail(a, CV_E_INVALID, "unknown argument "
+			admin_fail(a, CV_E_INVALID, "unknown argument "
 			    "'%.32s'", key);
 			return CV_E_INVALID;
 		}
 	}
 	if (*name == NULL || !record_name_is_valid(*name)) {
-		explain_fail(a, CV_E_INVALID, "invalid name: use "
+		admin_fail(a, CV_E_INVALID, "invalid name: use "
 		    "[a-z0-9][a-z0-9._/-]{0,127}");
 		return CV_E_INVALID;
 	}
 	if (!have_uid || !have_gid) {
-		explain_fail(a, CV_E_INVALID, "missing argument '%s'",
+		admin_fail(a, CV_E_INVALID, "missing argument '%s'",
 		    have_uid ? "gid" : "uid");
 		return CV_E_INVALID;
 	}
@@ -239,24 +224,24 @@ admin_explain(struct vault *v, const json_t *args,
 	if (explain_args(args, &name, &peer, &asked, &run_hooks, a) != 0)
 		goto out;
 	if (run_hooks && (flags & ADMIN_OPS_REMOTE) != 0 && !env->owner) {
-		explain_fail(a, CV_E_PERM, "only the agent's own user may run "
+		admin_fail(a, CV_E_PERM, "only the agent's own user may run "
 		    "hooks for another peer (--run-hooks); ask without it");
 		goto out;
 	}
 	if (scope_normalize(asked, req_scope, sizeof(req_scope)) != 0) {
-		explain_fail(a, CV_E_INVALID, "invalid scope: at most %u "
+		admin_fail(a, CV_E_INVALID, "invalid scope: at most %u "
 		    "printable scopes", (unsigned)CV_SCOPES_MAX);
 		goto out;
 	}
 	if ((plain = secbuf_new(CV_RECORD_MAX)) == NULL ||
 	    (ex = malloc(sizeof(*ex))) == NULL) {
-		explain_fail(a, CV_E_NOMEM, "cannot explain: out of memory");
+		admin_fail(a, CV_E_NOMEM, "cannot explain: out of memory");
 		goto out;
 	}
 	*ex = ex_zero;
 	rc = vault_record_get(v, name, plain, &r);
 	if (rc != 0 && rc != CV_E_NOTFOUND) {
-		explain_fail(a, rc, "cannot read record '%s': %s: %s", name,
+		admin_fail(a, rc, "cannot read record '%s': %s: %s", name,
 		    vault_subject(v), cv_strerror(rc));
 		goto out;
 	}
@@ -273,7 +258,7 @@ admin_explain(struct vault *v, const json_t *args,
 	    record_active(&r)->secret_len > 0;
 	if (p == NULL && (rc = policy_new(vault_path(v), vault_owner(v),
 	    getuid(), NULL, 0, &own)) != 0) {
-		explain_fail(a, rc, "cannot read the stack files of '%s': %s",
+		admin_fail(a, rc, "cannot read the stack files of '%s': %s",
 		    vault_path(v), cv_strerror(rc));
 		goto out;
 	}
@@ -283,7 +268,7 @@ admin_explain(struct vault *v, const json_t *args,
 		if (policy_get(p, name, 0, &stack) != 0 || (run_hooks &&
 		    explain_request(exists ? &r : NULL, &peer, name, scope,
 		    &request) != 0)) {
-			explain_fail(a, CV_E_NOMEM, "cannot explain: out of "
+			admin_fail(a, CV_E_NOMEM, "cannot explain: out of "
 			    "memory");
 			goto out;
 		}
@@ -324,7 +309,7 @@ admin_explain(struct vault *v, const json_t *args,
 		goto nomem;
 	goto out;
 nomem:
-	explain_fail(a, CV_E_NOMEM, "cannot explain: out of memory");
+	admin_fail(a, CV_E_NOMEM, "cannot explain: out of memory");
 out:
 	json_decref(mods);
 	json_decref(decided);

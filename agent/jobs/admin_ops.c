@@ -46,12 +46,7 @@ admin_hint(int err)
 	}
 }
 
-static void
-admin_fail(struct admin_answer *a, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* a fails with err; the detail is the whole message. */
-static void
+void
 admin_fail(struct admin_answer *a, int err, const char *fmt, ...)
 {
 	va_list ap;
