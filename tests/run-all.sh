@@ -14,6 +14,7 @@ bash tests/setup.sh || exit 1
 
 passed=0
 failed=0
+failed_names=()
 step() { # step NAME CMD...
 	local name=$1 t0=$SECONDS
 	shift
@@ -21,7 +22,8 @@ step() { # step NAME CMD...
 	if "$@"; then
 		passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - t0)) s)"
 	else
-		failed=$((failed + 1)); echo "=== $name: FAILED ($((SECONDS - t0)) s)"
+		failed=$((failed + 1)); failed_names+=("$name")
+		echo "=== $name: FAILED ($((SECONDS - t0)) s)"
 	fi
 }
 
@@ -60,5 +62,15 @@ for h in build-ci-fuzz/fuzz/fuzz_*; do
 	rm -rf "$work"
 done
 
+# The end of the log is what a reader sees first: repeat what failed there,
+# with the failing tests' own output (run once more, so a flake shows as one).
+for dir in $([ "$failed" -eq 0 ] || echo build-ci build-ci-asan); do
+	list=$dir/Testing/Temporary/LastTestsFailed.log
+	[ -s "$list" ] || continue
+	echo "=== failed tests in $dir:"
+	cat "$list"
+	ctest --test-dir "$dir" --rerun-failed --output-on-failure 2>&1 | tail -n 150
+done
+[ "$failed" -eq 0 ] || printf 'run-all: failed step: %s\n' "${failed_names[@]}"
 echo "run-all: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
